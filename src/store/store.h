@@ -1,0 +1,215 @@
+/* store.h - the node's storage interface: objects and versions, collections, users, tokens,
+ * permissions, statuses and node settings (DESIGN.md "Storage"). sqlite.c implements it on an
+ * embedded SQLite file; a PostgreSQL implementation (later) keeps the same contract.
+ *
+ * One `store` is one connection and is not thread-safe; a server opens one per worker thread.
+ * Writers serialize inside the database (BEGIN IMMEDIATE + busy timeout), so several
+ * connections on one file are safe. Every function returns an enlace_code (0 = ok) and fills
+ * err (may be NULL) with a one-line message on failure. */
+#ifndef ENLACE_STORE_STORE_H
+#define ENLACE_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+typedef struct store store;
+
+/* Highest schema migration this build knows. A store whose user_version is higher is refused
+ * with ENLACE_EVERSION. */
+#define STORE_SCHEMA_VERSION 1
+
+/* ---- life cycle ---------------------------------------------------------------------------- */
+
+/* Open (create=1: create if missing) the SQLite store at path, in WAL mode with synchronous=FULL
+ * (durable commits), foreign keys on, a busy timeout, and apply pending numbered migrations in
+ * one transaction each. Returns ENLACE_EVERSION for a store newer than this build,
+ * ENLACE_ENOTFOUND when create=0 and the file is missing, ENLACE_EIO otherwise. *out is owned
+ * by the caller (store_close). */
+int store_open(const char *path, int create, store **out, enlace_err *err);
+
+/* Close the connection (checkpointing is left to SQLite). NULL is fine. */
+void store_close(store *s);
+
+/* ---- node settings (key/value) -------------------------------------------------------------- */
+
+/* Set key to value (NUL-terminated text). */
+int store_meta_set(store *s, const char *key, const char *value, enlace_err *err);
+/* Get key into out (out_len bytes, truncated). ENLACE_ENOTFOUND if absent. */
+int store_meta_get(store *s, const char *key, char *out, size_t out_len, enlace_err *err);
+
+/* ---- collections (T§5.1, T§5.2) -------------------------------------------------------------- */
+
+typedef struct store_collection {
+    int64_t rowid;           /* internal key used by every object call */
+    char id[40];             /* TAXII identifier (UUIDv4) */
+    char title[256];
+    char description[1024];  /* "" when none */
+    char alias[128];         /* "" when none; unique in the API root */
+    int can_read, can_write; /* filled for a given user by store_collection_list/find_for_user */
+} store_collection;
+
+/* Create a collection. id may be NULL (a UUIDv4 is made); alias/description may be NULL.
+ * ENLACE_ECONFLICT when id or alias is taken. Fills *out (may be NULL). */
+int store_collection_create(store *s, const char *id, const char *title, const char *description,
+                            const char *alias, store_collection *out, enlace_err *err);
+
+/* Find a collection by id or alias; fill can_read/can_write for user_rowid (0: both 0).
+ * ENLACE_ENOTFOUND if none. */
+int store_collection_find(store *s, const char *id_or_alias, int64_t user_rowid,
+                          store_collection *out, enlace_err *err);
+
+/* List collections in a stable order (creation order). With user_rowid > 0 only those the user
+ * may read or write, with its flags; with user_rowid == 0 all of them (flags 0). *out is a
+ * malloc'd array of *n entries (free()); NULL when *n == 0. */
+int store_collection_list(store *s, int64_t user_rowid, store_collection **out, size_t *n,
+                          enlace_err *err);
+
+/* Set a user's can_read / can_write on a collection (both 0 removes the grant). */
+int store_grant(store *s, int64_t user_rowid, int64_t coll_rowid, int can_read, int can_write,
+                enlace_err *err);
+
+/* ---- users and tokens ------------------------------------------------------------------------ */
+
+typedef struct store_user {
+    int64_t rowid;
+    char name[128];
+    char role[32];           /* "analyst" or "admin" (later issues add roles) */
+    char org[256];           /* organization name ("" when none) */
+    char pw_hash[160];       /* libsodium crypto_pwhash_str (Argon2id) string, "" when no password */
+    int disabled;
+    int64_t created_us;
+} store_user;
+
+/* Add a user. pw_hash may be NULL/"" (token-only user). ENLACE_ECONFLICT if the name exists. */
+int store_user_add(store *s, const char *name, const char *role, const char *org,
+                   const char *pw_hash, int64_t now_us, store_user *out, enlace_err *err);
+/* Look a user up by name. ENLACE_ENOTFOUND if absent. */
+int store_user_get(store *s, const char *name, store_user *out, enlace_err *err);
+/* Look a user up by rowid. ENLACE_ENOTFOUND if absent. */
+int store_user_get_by_rowid(store *s, int64_t rowid, store_user *out, enlace_err *err);
+/* All users in creation order: malloc'd array (free()). */
+int store_user_list(store *s, store_user **out, size_t *n, enlace_err *err);
+/* Disable (1) or enable (0) a user; disabled users and their tokens no longer authenticate. */
+int store_user_set_disabled(store *s, const char *name, int disabled, enlace_err *err);
+/* Replace a user's password hash. */
+int store_user_set_password(store *s, const char *name, const char *pw_hash, enlace_err *err);
+
+typedef struct store_token {
+    int64_t rowid;
+    char token_id[40];       /* public handle shown by `token list` and used by `token revoke` */
+    int64_t user_rowid;
+    char user_name[128];
+    int64_t created_us;
+    int revoked;
+} store_token;
+
+/* Record a bearer token by its SHA-256 (32 bytes); the token itself is never stored. */
+int store_token_add(store *s, int64_t user_rowid, const unsigned char sha256[32],
+                    const char *token_id, int64_t now_us, enlace_err *err);
+/* Find an unrevoked token by its SHA-256. ENLACE_ENOTFOUND when unknown or revoked. */
+int store_token_find(store *s, const unsigned char sha256[32], store_token *out, enlace_err *err);
+/* Revoke by token_id. ENLACE_ENOTFOUND when unknown. */
+int store_token_revoke(store *s, const char *token_id, enlace_err *err);
+/* All tokens (revoked included), malloc'd array. */
+int store_token_list(store *s, store_token **out, size_t *n, enlace_err *err);
+
+/* ---- objects (T§5.3-§5.8) -------------------------------------------------------------------- */
+
+/* One object of a POSTed envelope, already validated (stix_validate) and minified. */
+typedef struct store_object_in {
+    const char *id;
+    const char *type;
+    const char *spec_version;   /* "2.1" or "2.0" */
+    int has_version;            /* 0 for an SCO without created/modified */
+    const char *version;        /* producer's string (when has_version) */
+    const char *version_key;    /* stix_time_parse key (when has_version) */
+    const char *body;           /* minified JSON text, stored as is */
+    size_t body_len;
+} store_object_in;
+
+typedef enum {
+    STORE_ADDED = 0,      /* new version stored */
+    STORE_DUPLICATE = 1,  /* identical version already stored: idempotent success */
+    STORE_CONFLICT = 2    /* a different body is stored under the same (id, version): refused */
+} store_put_result;
+
+typedef struct store_put_outcome {
+    store_put_result result;
+    char version[80];     /* version reported in the status (T§4.3.1): the producer's string, or
+                           * for an unversioned SCO the TAXII timestamp of its first date_added */
+    int64_t date_added;   /* microseconds; the stored row's */
+    char reason[256];     /* for STORE_CONFLICT */
+} store_put_outcome;
+
+/* Store n objects into collection coll_rowid in ONE transaction (DESIGN invariant 4): each new
+ * version gets a date_added strictly greater than any before in the collection (now_us, bumped
+ * on ties; invariant 2); first/last version flags are maintained. A version is keyed by
+ * (id, version_key) or, for an SCO without timestamps, by the date_added of its first copy.
+ * Re-posting a stored version is STORE_DUPLICATE when the bodies are equal as JSON values,
+ * STORE_CONFLICT otherwise. outs has n entries. On a storage error nothing is kept and an error
+ * is returned (the caller reports every object as failed). */
+int store_put_objects(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
+                      int64_t now_us, store_put_outcome *outs, enlace_err *err);
+
+/* Version selection (match[version], T§3.4.1). */
+#define STORE_V_LAST  1u
+#define STORE_V_FIRST 2u
+#define STORE_V_ALL   4u
+
+typedef struct store_query {
+    int64_t coll_rowid;
+    const char *object_id;        /* non-NULL: only this id (T§5.6-§5.8) */
+    int64_t after_us;             /* only date_added > after_us (added_after and/or cursor); -1: none */
+    const char *const *ids; size_t n_ids;        /* match[id], ORed */
+    const char *const *types; size_t n_types;    /* match[type], ORed */
+    unsigned version_flags;       /* STORE_V_*; 0 with n_version_keys == 0 means LAST */
+    const char *const *version_keys; size_t n_version_keys; /* normalized timestamps, ORed with flags */
+    const char *const *spec_versions; size_t n_spec;  /* match[spec_version]; 0 = latest spec only */
+    size_t limit;                 /* max rows to deliver (> 0) */
+} store_query;
+
+typedef struct store_row {
+    const char *id;
+    const char *type;
+    const char *spec_version;
+    const char *version;          /* as reported in manifests, versions and statuses */
+    int64_t date_added;           /* microseconds */
+    const char *body; size_t body_len;   /* stored JSON text (not NUL-terminated) */
+} store_row;
+
+/* Called once per row in date_added order; pointers are valid only during the call.
+ * Return 0 to continue, non-zero to stop (store_query_objects then returns ENLACE_EIO). */
+typedef int (*store_row_fn)(void *ctx, const store_row *row);
+
+/* Deliver up to q->limit matching rows in ascending date_added order; *more = 1 when at least
+ * one further row matches. Semantics (T§3.4.1): without match[spec_version] only versions of
+ * each object's latest spec_version count; version LAST/FIRST then pick the newest/oldest of
+ * those (by version instant); ALL keeps every version; timestamps match version_key exactly.
+ * Filtering happens in the query, so limit and more are exact. */
+int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
+                        enlace_err *err);
+
+/* Delete the versions of object_id in the collection that match the query's version and spec
+ * filters (T§5.7; no filter = all versions), fixing first/last flags of what remains.
+ * *n_deleted gets the count; ENLACE_ENOTFOUND when nothing matched. */
+int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlace_err *err);
+
+/* Count the versions stored in a collection (all versions, all spec versions). */
+int store_count_objects(store *s, int64_t coll_rowid, int64_t *count, enlace_err *err);
+
+/* ---- status resources (T§4.3) ---------------------------------------------------------------- */
+
+/* Keep a status resource: its JSON text (as served), the user it belongs to, and when it was
+ * made. Statuses are served for at least 24 hours; store_status_purge removes older ones. */
+int store_status_put(store *s, const char *status_id, int64_t user_rowid, const char *json,
+                     int64_t now_us, enlace_err *err);
+/* Fetch a status's JSON (malloc'd, caller frees) if it belongs to user_rowid and is younger than
+ * max_age_us. ENLACE_ENOTFOUND otherwise. */
+int store_status_get(store *s, const char *status_id, int64_t user_rowid, int64_t now_us,
+                     int64_t max_age_us, char **json, enlace_err *err);
+/* Remove statuses made before older_than_us. */
+int store_status_purge(store *s, int64_t older_than_us, enlace_err *err);
+
+#endif
