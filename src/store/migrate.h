@@ -1,0 +1,17 @@
+/* migrate.h - internal to the SQLite store: numbered schema migrations (PRAGMA user_version). */
+#ifndef ENLACE_STORE_MIGRATE_H
+#define ENLACE_STORE_MIGRATE_H
+
+#include <sqlite3.h>
+
+#include "util/err.h"
+
+/* Bring db's schema up to STORE_SCHEMA_VERSION by applying, in order, every numbered migration
+ * step above the file's PRAGMA user_version; each step and its user_version bump commit in one
+ * BEGIN IMMEDIATE transaction, so a crash leaves the store at a whole step and two processes
+ * opening the same file at once do not both apply a step (the version is re-read under the
+ * write lock). Returns 0, ENLACE_EVERSION when the file's user_version is higher than this build
+ * knows (the store was written by a newer enlace; nothing is changed), or ENLACE_EIO. */
+int store_migrate(sqlite3 *db, enlace_err *err);
+
+#endif

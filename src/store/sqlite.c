@@ -1,0 +1,1061 @@
+/* sqlite.c - the store interface (store.h) on an embedded SQLite file: WAL, durable commits,
+ * one transaction per envelope, version flags kept on write so listings are index range scans. */
+#include "store/store.h"
+
+#include <json-c/json.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/migrate.h"
+#include "util/buf.h"
+
+/* ---- statements ---------------------------------------------------------------------------- */
+
+/* Fixed statements, prepared on first use and kept for the connection's life. */
+enum {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_META_SET, ST_META_GET,
+    ST_COLL_INSERT, ST_COLL_FIND, ST_COLL_LIST_ALL, ST_COLL_LIST_USER,
+    ST_GRANT_SET, ST_GRANT_DEL,
+    ST_USER_ADD, ST_USER_GET, ST_USER_GET_ID, ST_USER_LIST, ST_USER_DISABLE, ST_USER_PW,
+    ST_TOKEN_ADD, ST_TOKEN_FIND, ST_TOKEN_REVOKE, ST_TOKEN_LIST,
+    ST_STATUS_PUT, ST_STATUS_GET, ST_STATUS_PURGE,
+    ST_COLL_LAST, ST_COLL_SET_LAST,
+    ST_OBJ_VERSIONS, ST_OBJ_BY_ROWID, ST_OBJ_INSERT, ST_OBJ_FLAGS, ST_OBJ_COUNT,
+    ST__COUNT
+};
+
+#define COLL_COLS "c.rowid, c.id, c.title, c.description, ifnull(c.alias, '')"
+#define USER_COLS "rowid, name, role, org, pw_hash, disabled, created_us"
+#define TOKEN_COLS "t.rowid, t.token_id, t.user, u.name, t.created_us, t.revoked"
+
+static const char *const FIXED_SQL[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_COLL_INSERT] = "INSERT INTO collection(id, title, description, alias) VALUES (?1, ?2, ?3, ?4)",
+    /* an id wins over an alias that happens to equal it */
+    [ST_COLL_FIND] = "SELECT " COLL_COLS ", ifnull(g.can_read, 0), ifnull(g.can_write, 0) "
+                     "FROM collection c LEFT JOIN grants g ON g.coll = c.rowid AND g.user = ?2 "
+                     "WHERE c.id = ?1 OR c.alias = ?1 ORDER BY c.id = ?1 DESC LIMIT 1",
+    [ST_COLL_LIST_ALL] = "SELECT " COLL_COLS ", 0, 0 FROM collection c ORDER BY c.rowid",
+    [ST_COLL_LIST_USER] = "SELECT " COLL_COLS ", g.can_read, g.can_write "
+                          "FROM collection c JOIN grants g ON g.coll = c.rowid "
+                          "WHERE g.user = ?1 AND (g.can_read OR g.can_write) ORDER BY c.rowid",
+    [ST_GRANT_SET] = "INSERT INTO grants(user, coll, can_read, can_write) VALUES (?1, ?2, ?3, ?4) "
+                     "ON CONFLICT(user, coll) DO UPDATE SET can_read = excluded.can_read, "
+                     "can_write = excluded.can_write",
+    [ST_GRANT_DEL] = "DELETE FROM grants WHERE user = ?1 AND coll = ?2",
+    [ST_USER_ADD] = "INSERT INTO user(name, role, org, pw_hash, created_us) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_USER_GET] = "SELECT " USER_COLS " FROM user WHERE name = ?1",
+    [ST_USER_GET_ID] = "SELECT " USER_COLS " FROM user WHERE rowid = ?1",
+    [ST_USER_LIST] = "SELECT " USER_COLS " FROM user ORDER BY rowid",
+    [ST_USER_DISABLE] = "UPDATE user SET disabled = ?2 WHERE name = ?1",
+    [ST_USER_PW] = "UPDATE user SET pw_hash = ?2 WHERE name = ?1",
+    [ST_TOKEN_ADD] = "INSERT INTO token(sha256, token_id, user, created_us) VALUES (?1, ?2, ?3, ?4)",
+    [ST_TOKEN_FIND] = "SELECT " TOKEN_COLS " FROM token t JOIN user u ON u.rowid = t.user "
+                      "WHERE t.sha256 = ?1 AND t.revoked = 0",
+    [ST_TOKEN_REVOKE] = "UPDATE token SET revoked = 1 WHERE token_id = ?1",
+    [ST_TOKEN_LIST] = "SELECT " TOKEN_COLS " FROM token t JOIN user u ON u.rowid = t.user "
+                      "ORDER BY t.rowid",
+    [ST_STATUS_PUT] = "INSERT OR REPLACE INTO status(id, user, json, created_us) VALUES (?1, ?2, ?3, ?4)",
+    [ST_STATUS_GET] = "SELECT json FROM status WHERE id = ?1 AND user = ?2 AND created_us > ?3",
+    [ST_STATUS_PURGE] = "DELETE FROM status WHERE created_us < ?1",
+    [ST_COLL_LAST] = "SELECT last_added FROM collection WHERE rowid = ?1",
+    [ST_COLL_SET_LAST] = "UPDATE collection SET last_added = ?2 WHERE rowid = ?1",
+    /* covered by object_key: the one probe the insert fast path needs */
+    [ST_OBJ_VERSIONS] = "SELECT rowid, version_key, sco_nv FROM object WHERE coll = ?1 AND id = ?2",
+    [ST_OBJ_BY_ROWID] = "SELECT body, version, date_added FROM object WHERE rowid = ?1",
+    [ST_OBJ_INSERT] = "INSERT INTO object(coll, id, type, spec_version, version, version_key, sco_nv, "
+                      "date_added, is_top_spec, is_last_s, is_first_s, is_last_a, is_first_a, body) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?9, ?9, ?10)",
+    /* recompute the version flags of one id's rows (a handful) after an insert or delete; the
+     * subqueries read only columns this UPDATE does not change */
+    [ST_OBJ_FLAGS] =
+        "UPDATE object SET "
+        "is_top_spec = (spec_version = (SELECT max(o.spec_version) FROM object o "
+        "   WHERE o.coll = ?1 AND o.id = ?2)), "
+        "is_last_s = (version_key = (SELECT max(o.version_key) FROM object o "
+        "   WHERE o.coll = ?1 AND o.id = ?2 AND o.spec_version = object.spec_version)), "
+        "is_first_s = (version_key = (SELECT min(o.version_key) FROM object o "
+        "   WHERE o.coll = ?1 AND o.id = ?2 AND o.spec_version = object.spec_version)), "
+        "is_last_a = (version_key = (SELECT max(o.version_key) FROM object o "
+        "   WHERE o.coll = ?1 AND o.id = ?2)), "
+        "is_first_a = (version_key = (SELECT min(o.version_key) FROM object o "
+        "   WHERE o.coll = ?1 AND o.id = ?2)) "
+        "WHERE coll = ?1 AND id = ?2",
+    [ST_OBJ_COUNT] = "SELECT count(*) FROM object WHERE coll = ?1",
+};
+
+/* Prepared query statements are cached by SQL text; the shapes are few (which filters are
+ * present and list lengths), and the bound keeps memory flat. */
+#define QCACHE_N 24
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *fixed[ST__COUNT];
+    struct { char *sql; sqlite3_stmt *st; } qcache[QCACHE_N];
+    unsigned qnext;   /* next cache slot to recycle (round robin) */
+};
+
+static int db_fail(store *s, enlace_err *err, const char *what) {
+    int rc = sqlite3_errcode(s->db);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return enlace_err_set(err, ENLACE_EIO, "store: %s: the store is busy (locked by another writer)",
+                              what);
+    return enlace_err_set(err, ENLACE_EIO, "store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* The fixed statement `which`, prepared on first use; NULL (err set) on failure. The caller
+ * resets it after use (stmt_done) so it holds no read lock between calls. */
+static sqlite3_stmt *stmt(store *s, int which, enlace_err *err) {
+    if (!s->fixed[which] &&
+        sqlite3_prepare_v3(s->db, FIXED_SQL[which], -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->fixed[which], NULL) != SQLITE_OK) {
+        db_fail(s, err, "prepare");
+        s->fixed[which] = NULL;
+        return NULL;
+    }
+    return s->fixed[which];
+}
+
+static void stmt_done(sqlite3_stmt *st) {
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+/* A cached prepared statement for sql (a generated query); NULL (err set) on failure. */
+static sqlite3_stmt *qstmt(store *s, const char *sql, enlace_err *err) {
+    for (unsigned i = 0; i < QCACHE_N; i++)
+        if (s->qcache[i].sql && strcmp(s->qcache[i].sql, sql) == 0) return s->qcache[i].st;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        db_fail(s, err, "prepare query");
+        return NULL;
+    }
+    char *copy = strdup(sql);
+    if (!copy) {
+        sqlite3_finalize(st);
+        enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+        return NULL;
+    }
+    unsigned slot = s->qnext++ % QCACHE_N;
+    free(s->qcache[slot].sql);
+    sqlite3_finalize(s->qcache[slot].st);
+    s->qcache[slot].sql = copy;
+    s->qcache[slot].st = st;
+    return st;
+}
+
+static int tx_begin(store *s, enlace_err *err) {
+    sqlite3_stmt *st = stmt(s, ST_BEGIN, err);
+    if (!st) return ENLACE_EIO;
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s, err, "begin");
+}
+
+static int tx_commit(store *s, enlace_err *err) {
+    sqlite3_stmt *st = stmt(s, ST_COMMIT, err);
+    if (!st) return ENLACE_EIO;
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s, err, "commit");
+}
+
+/* Roll back if a transaction is open; keeps err as the first failure set it. */
+static void tx_rollback(store *s) {
+    if (sqlite3_get_autocommit(s->db)) return;
+    sqlite3_stmt *st = stmt(s, ST_ROLLBACK, NULL);
+    if (st) {
+        sqlite3_step(st);
+        stmt_done(st);
+    } else {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+/* Copy a column's text into a fixed field, truncating. */
+static void col_copy(char *dst, size_t n, sqlite3_stmt *st, int col) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+/* Run a statement expected to finish with no rows (already bound); resets it. */
+static int step_done(store *s, sqlite3_stmt *st, const char *what, enlace_err *err) {
+    int rc = sqlite3_step(st);
+    int code = 0;
+    if (rc != SQLITE_DONE) code = db_fail(s, err, what);
+    stmt_done(st);
+    return code;
+}
+
+/* ---- small helpers the store needs of its own ---------------------------------------------- */
+
+/* TAXII timestamp (T§2): YYYY-MM-DDTHH:MM:SS.ffffffZ for microseconds since the epoch. */
+static void fmt_taxii_time(int64_t us, char out[64]) {
+    time_t sec = (time_t)(us / 1000000);
+    long frac = (long)(us % 1000000);
+    if (frac < 0) {
+        frac += 1000000;
+        sec -= 1;
+    }
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+/* The normalized instant key of a TAXII timestamp, the same form stix_time_parse produces:
+ * 'Z' dropped, trailing zero fraction digits and a bare '.' removed. */
+static void taxii_time_key(const char *ts, char *key, size_t n) {
+    snprintf(key, n, "%s", ts);
+    size_t len = strlen(key);
+    if (len && key[len - 1] == 'Z') key[--len] = '\0';
+    if (strchr(key, '.')) {
+        while (len && key[len - 1] == '0') key[--len] = '\0';
+        if (len && key[len - 1] == '.') key[--len] = '\0';
+    }
+}
+
+/* A lowercase RFC 4122 version 4 UUID (libsodium randomness). */
+static void uuid4(char out[37]) {
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+}
+
+/* ---- life cycle ---------------------------------------------------------------------------- */
+
+int store_open(const char *path, int create, store **out, enlace_err *err) {
+    if (!path || !out) return enlace_err_set(err, ENLACE_EINVAL, "store: no path");
+    *out = NULL;
+    if (!create && access(path, F_OK) != 0)
+        return enlace_err_set(err, ENLACE_ENOTFOUND, "store: %s does not exist", path);
+    store *s = calloc(1, sizeof *s);
+    if (!s) return enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        int code = enlace_err_set(err, ENLACE_EIO, "store: cannot open %s: %s", path,
+                                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        store_close(s);
+        return code;
+    }
+    sqlite3_extended_result_codes(s->db, 0);
+    /* Writers wait for each other rather than fail (BEGIN IMMEDIATE takes the write lock). */
+    sqlite3_busy_timeout(s->db, 10000);
+    /* WAL: readers never block the writer; synchronous=FULL: a commit is on disk when it
+     * returns (DESIGN invariant 4). cache_size is in KiB when negative: ~20 MB per connection,
+     * bounded. mmap lets reads of bodies skip a copy through the page cache. */
+    static const char *const PRAGMAS =
+        "PRAGMA journal_mode = WAL;"
+        "PRAGMA synchronous = FULL;"
+        "PRAGMA foreign_keys = ON;"
+        "PRAGMA cache_size = -20000;"
+        "PRAGMA temp_store = MEMORY;"
+        "PRAGMA mmap_size = 268435456;";
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, PRAGMAS, NULL, NULL, &msg) != SQLITE_OK) {
+        int code = sqlite3_errcode(s->db) == SQLITE_NOTADB
+                       ? enlace_err_set(err, ENLACE_EIO, "store: %s is not an SQLite store", path)
+                       : enlace_err_set(err, ENLACE_EIO, "store: cannot set up %s: %s", path,
+                                        msg ? msg : "?");
+        sqlite3_free(msg);
+        store_close(s);
+        return code;
+    }
+    int code = store_migrate(s->db, err);
+    if (code) {
+        store_close(s);
+        return code;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(store *s) {
+    if (!s) return;
+    for (int i = 0; i < ST__COUNT; i++) sqlite3_finalize(s->fixed[i]);
+    for (unsigned i = 0; i < QCACHE_N; i++) {
+        sqlite3_finalize(s->qcache[i].st);
+        free(s->qcache[i].sql);
+    }
+    sqlite3_close(s->db);
+    free(s);
+}
+
+/* ---- node settings ------------------------------------------------------------------------- */
+
+int store_meta_set(store *s, const char *key, const char *value, enlace_err *err) {
+    if (!s || !key || !value) return enlace_err_set(err, ENLACE_EINVAL, "store: meta key/value missing");
+    sqlite3_stmt *st = stmt(s, ST_META_SET, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    return step_done(s, st, "meta set", err);
+}
+
+int store_meta_get(store *s, const char *key, char *out, size_t out_len, enlace_err *err) {
+    if (!s || !key || !out || !out_len) return enlace_err_set(err, ENLACE_EINVAL, "store: bad meta get");
+    sqlite3_stmt *st = stmt(s, ST_META_GET, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_ROW) col_copy(out, out_len, st, 0);
+    else if (rc == SQLITE_DONE) code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no setting %s", key);
+    else code = db_fail(s, err, "meta get");
+    stmt_done(st);
+    return code;
+}
+
+/* ---- collections --------------------------------------------------------------------------- */
+
+static void coll_row(sqlite3_stmt *st, store_collection *c) {
+    memset(c, 0, sizeof *c);
+    c->rowid = sqlite3_column_int64(st, 0);
+    col_copy(c->id, sizeof c->id, st, 1);
+    col_copy(c->title, sizeof c->title, st, 2);
+    col_copy(c->description, sizeof c->description, st, 3);
+    col_copy(c->alias, sizeof c->alias, st, 4);
+    c->can_read = sqlite3_column_int(st, 5) != 0;
+    c->can_write = sqlite3_column_int(st, 6) != 0;
+}
+
+int store_collection_create(store *s, const char *id, const char *title, const char *description,
+                            const char *alias, store_collection *out, enlace_err *err) {
+    if (!s || !title) return enlace_err_set(err, ENLACE_EINVAL, "store: a collection needs a title");
+    char made[37];
+    if (!id) {
+        uuid4(made);
+        id = made;
+    }
+    if (alias && !*alias) alias = NULL;
+    sqlite3_stmt *st = stmt(s, ST_COLL_INSERT, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, description ? description : "", -1, SQLITE_STATIC);
+    if (alias) sqlite3_bind_text(st, 4, alias, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_CONSTRAINT)
+        code = enlace_err_set(err, ENLACE_ECONFLICT, "store: a collection with id %s or alias %s exists",
+                              id, alias ? alias : "(none)");
+    else if (rc != SQLITE_DONE) code = db_fail(s, err, "collection create");
+    stmt_done(st);
+    if (code || !out) return code;
+    memset(out, 0, sizeof *out);
+    out->rowid = sqlite3_last_insert_rowid(s->db);
+    snprintf(out->id, sizeof out->id, "%s", id);
+    snprintf(out->title, sizeof out->title, "%s", title);
+    snprintf(out->description, sizeof out->description, "%s", description ? description : "");
+    snprintf(out->alias, sizeof out->alias, "%s", alias ? alias : "");
+    return 0;
+}
+
+int store_collection_find(store *s, const char *id_or_alias, int64_t user_rowid,
+                          store_collection *out, enlace_err *err) {
+    if (!s || !id_or_alias || !out) return enlace_err_set(err, ENLACE_EINVAL, "store: bad collection find");
+    sqlite3_stmt *st = stmt(s, ST_COLL_FIND, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, id_or_alias, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, user_rowid);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_ROW) coll_row(st, out);
+    else if (rc == SQLITE_DONE)
+        code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no collection %s", id_or_alias);
+    else code = db_fail(s, err, "collection find");
+    stmt_done(st);
+    return code;
+}
+
+/* Collect every row of a bound statement into a malloc'd array via fill(). */
+typedef void (*row_fill_fn)(sqlite3_stmt *st, void *elem);
+
+static int collect_rows(store *s, sqlite3_stmt *st, size_t elem_size, row_fill_fn fill,
+                        void **out, size_t *n, const char *what, enlace_err *err) {
+    char *arr = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc, code = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            char *p = realloc(arr, ncap * elem_size);
+            if (!p) {
+                code = enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+                break;
+            }
+            arr = p;
+            cap = ncap;
+        }
+        fill(st, arr + cnt * elem_size);
+        cnt++;
+    }
+    if (!code && rc != SQLITE_DONE) code = db_fail(s, err, what);
+    stmt_done(st);
+    if (code) {
+        free(arr);
+        return code;
+    }
+    *out = arr;
+    *n = cnt;
+    return 0;
+}
+
+static void coll_fill(sqlite3_stmt *st, void *e) { coll_row(st, e); }
+
+int store_collection_list(store *s, int64_t user_rowid, store_collection **out, size_t *n,
+                          enlace_err *err) {
+    if (!s || !out || !n) return enlace_err_set(err, ENLACE_EINVAL, "store: bad collection list");
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = stmt(s, user_rowid > 0 ? ST_COLL_LIST_USER : ST_COLL_LIST_ALL, err);
+    if (!st) return ENLACE_EIO;
+    if (user_rowid > 0) sqlite3_bind_int64(st, 1, user_rowid);
+    return collect_rows(s, st, sizeof **out, coll_fill, (void **)out, n, "collection list", err);
+}
+
+int store_grant(store *s, int64_t user_rowid, int64_t coll_rowid, int can_read, int can_write,
+                enlace_err *err) {
+    if (!s) return enlace_err_set(err, ENLACE_EINVAL, "store: no store");
+    int del = !can_read && !can_write;
+    sqlite3_stmt *st = stmt(s, del ? ST_GRANT_DEL : ST_GRANT_SET, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, user_rowid);
+    sqlite3_bind_int64(st, 2, coll_rowid);
+    if (!del) {
+        sqlite3_bind_int(st, 3, can_read != 0);
+        sqlite3_bind_int(st, 4, can_write != 0);
+    }
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_CONSTRAINT) /* foreign key: no such user or collection */
+        code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no such user or collection");
+    else if (rc != SQLITE_DONE) code = db_fail(s, err, "grant");
+    stmt_done(st);
+    return code;
+}
+
+/* ---- users and tokens ---------------------------------------------------------------------- */
+
+static void user_row(sqlite3_stmt *st, void *e) {
+    store_user *u = e;
+    memset(u, 0, sizeof *u);
+    u->rowid = sqlite3_column_int64(st, 0);
+    col_copy(u->name, sizeof u->name, st, 1);
+    col_copy(u->role, sizeof u->role, st, 2);
+    col_copy(u->org, sizeof u->org, st, 3);
+    col_copy(u->pw_hash, sizeof u->pw_hash, st, 4);
+    u->disabled = sqlite3_column_int(st, 5) != 0;
+    u->created_us = sqlite3_column_int64(st, 6);
+}
+
+int store_user_add(store *s, const char *name, const char *role, const char *org,
+                   const char *pw_hash, int64_t now_us, store_user *out, enlace_err *err) {
+    if (!s || !name || !*name || !role || !*role)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: a user needs a name and a role");
+    if (pw_hash && strlen(pw_hash) >= sizeof out->pw_hash)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: password hash too long");
+    sqlite3_stmt *st = stmt(s, ST_USER_ADD, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, org ? org : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, pw_hash ? pw_hash : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now_us);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_CONSTRAINT)
+        code = enlace_err_set(err, ENLACE_ECONFLICT, "store: user %s exists", name);
+    else if (rc != SQLITE_DONE) code = db_fail(s, err, "user add");
+    stmt_done(st);
+    if (code || !out) return code;
+    return store_user_get_by_rowid(s, sqlite3_last_insert_rowid(s->db), out, err);
+}
+
+static int user_one(store *s, sqlite3_stmt *st, store_user *out, const char *what, enlace_err *err) {
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_ROW) user_row(st, out);
+    else if (rc == SQLITE_DONE) code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no such user");
+    else code = db_fail(s, err, what);
+    stmt_done(st);
+    return code;
+}
+
+int store_user_get(store *s, const char *name, store_user *out, enlace_err *err) {
+    if (!s || !name || !out) return enlace_err_set(err, ENLACE_EINVAL, "store: bad user get");
+    sqlite3_stmt *st = stmt(s, ST_USER_GET, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    return user_one(s, st, out, "user get", err);
+}
+
+int store_user_get_by_rowid(store *s, int64_t rowid, store_user *out, enlace_err *err) {
+    if (!s || !out) return enlace_err_set(err, ENLACE_EINVAL, "store: bad user get");
+    sqlite3_stmt *st = stmt(s, ST_USER_GET_ID, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, rowid);
+    return user_one(s, st, out, "user get", err);
+}
+
+int store_user_list(store *s, store_user **out, size_t *n, enlace_err *err) {
+    if (!s || !out || !n) return enlace_err_set(err, ENLACE_EINVAL, "store: bad user list");
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = stmt(s, ST_USER_LIST, err);
+    if (!st) return ENLACE_EIO;
+    return collect_rows(s, st, sizeof **out, user_row, (void **)out, n, "user list", err);
+}
+
+/* Run an UPDATE keyed by user name; ENLACE_ENOTFOUND when no user has that name. */
+static int user_update(store *s, int which, const char *name, sqlite3_stmt **pst, enlace_err *err) {
+    (void)name;
+    sqlite3_stmt *st = *pst;
+    int rc = sqlite3_step(st), code = 0;
+    if (rc != SQLITE_DONE) code = db_fail(s, err, which == ST_USER_PW ? "set password" : "set disabled");
+    else if (sqlite3_changes(s->db) == 0)
+        code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no user %s", name);
+    stmt_done(st);
+    return code;
+}
+
+int store_user_set_disabled(store *s, const char *name, int disabled, enlace_err *err) {
+    if (!s || !name) return enlace_err_set(err, ENLACE_EINVAL, "store: no user name");
+    sqlite3_stmt *st = stmt(s, ST_USER_DISABLE, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, disabled != 0);
+    return user_update(s, ST_USER_DISABLE, name, &st, err);
+}
+
+int store_user_set_password(store *s, const char *name, const char *pw_hash, enlace_err *err) {
+    if (!s || !name) return enlace_err_set(err, ENLACE_EINVAL, "store: no user name");
+    if (pw_hash && strlen(pw_hash) >= sizeof ((store_user *)0)->pw_hash)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: password hash too long");
+    sqlite3_stmt *st = stmt(s, ST_USER_PW, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, pw_hash ? pw_hash : "", -1, SQLITE_STATIC);
+    return user_update(s, ST_USER_PW, name, &st, err);
+}
+
+static void token_row(sqlite3_stmt *st, void *e) {
+    store_token *t = e;
+    memset(t, 0, sizeof *t);
+    t->rowid = sqlite3_column_int64(st, 0);
+    col_copy(t->token_id, sizeof t->token_id, st, 1);
+    t->user_rowid = sqlite3_column_int64(st, 2);
+    col_copy(t->user_name, sizeof t->user_name, st, 3);
+    t->created_us = sqlite3_column_int64(st, 4);
+    t->revoked = sqlite3_column_int(st, 5) != 0;
+}
+
+int store_token_add(store *s, int64_t user_rowid, const unsigned char sha256[32],
+                    const char *token_id, int64_t now_us, enlace_err *err) {
+    if (!s || !sha256 || !token_id || !*token_id)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: a token needs a hash and an id");
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_ADD, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_blob(st, 1, sha256, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, token_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, user_rowid);
+    sqlite3_bind_int64(st, 4, now_us);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_CONSTRAINT) {
+        /* either a duplicate hash/id or (foreign key) an unknown user */
+        sqlite3_stmt *chk = NULL;
+        int user_known = 0;
+        if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM user WHERE rowid = ?1", -1, &chk, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(chk, 1, user_rowid);
+            user_known = sqlite3_step(chk) == SQLITE_ROW;
+        }
+        sqlite3_finalize(chk);
+        code = user_known ? enlace_err_set(err, ENLACE_ECONFLICT, "store: token %s exists", token_id)
+                          : enlace_err_set(err, ENLACE_ENOTFOUND, "store: no user with rowid %lld",
+                                           (long long)user_rowid);
+    } else if (rc != SQLITE_DONE) {
+        code = db_fail(s, err, "token add");
+    }
+    stmt_done(st);
+    return code;
+}
+
+int store_token_find(store *s, const unsigned char sha256[32], store_token *out, enlace_err *err) {
+    if (!s || !sha256 || !out) return enlace_err_set(err, ENLACE_EINVAL, "store: bad token find");
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_FIND, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_blob(st, 1, sha256, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_ROW) token_row(st, out);
+    else if (rc == SQLITE_DONE) code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: unknown or revoked token");
+    else code = db_fail(s, err, "token find");
+    stmt_done(st);
+    return code;
+}
+
+int store_token_revoke(store *s, const char *token_id, enlace_err *err) {
+    if (!s || !token_id) return enlace_err_set(err, ENLACE_EINVAL, "store: no token id");
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_REVOKE, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, token_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc != SQLITE_DONE) code = db_fail(s, err, "token revoke");
+    else if (sqlite3_changes(s->db) == 0)
+        code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no token %s", token_id);
+    stmt_done(st);
+    return code;
+}
+
+int store_token_list(store *s, store_token **out, size_t *n, enlace_err *err) {
+    if (!s || !out || !n) return enlace_err_set(err, ENLACE_EINVAL, "store: bad token list");
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_LIST, err);
+    if (!st) return ENLACE_EIO;
+    return collect_rows(s, st, sizeof **out, token_row, (void **)out, n, "token list", err);
+}
+
+/* ---- objects: writing ---------------------------------------------------------------------- */
+
+/* Equal as JSON values (member order and insignificant whitespace aside). Returns 1, 0, or 0
+ * when either text does not parse (then they are not "the same object"). */
+static int json_text_equal(const char *a, size_t alen, const char *b, size_t blen) {
+    if (alen > INT32_MAX || blen > INT32_MAX) return 0;
+    json_tokener *tok = json_tokener_new();
+    if (!tok) return 0;
+    json_object *ja = json_tokener_parse_ex(tok, a, (int)alen);
+    int oka = json_tokener_get_error(tok) == json_tokener_success;
+    json_tokener_reset(tok);
+    json_object *jb = json_tokener_parse_ex(tok, b, (int)blen);
+    int okb = json_tokener_get_error(tok) == json_tokener_success;
+    int eq = oka && okb && json_object_equal(ja, jb);
+    json_object_put(ja);
+    json_object_put(jb);
+    json_tokener_free(tok);
+    return eq;
+}
+
+/* Store or match one object inside the open envelope transaction. *last is the collection's
+ * highest date_added so far (updated on insert). Returns 0 (outcome filled) or an error. */
+static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now_us, int64_t *last,
+                   store_put_outcome *out, enlace_err *err) {
+    memset(out, 0, sizeof *out);
+    if (!o->id || !o->type || !o->spec_version || !o->body ||
+        (o->has_version && (!o->version || !o->version_key)))
+        return enlace_err_set(err, ENLACE_EINVAL, "store: object %s lacks a required field",
+                              o->id ? o->id : "(no id)");
+    if (o->body_len > INT32_MAX)
+        return enlace_err_set(err, ENLACE_ETOOBIG, "store: object %s is too large", o->id);
+
+    /* One probe of the (coll, id) versions, covered by object_key. */
+    sqlite3_stmt *st = stmt(s, ST_OBJ_VERSIONS, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    int64_t match = 0, existing = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        existing++;
+        int sco_nv = sqlite3_column_int(st, 2);
+        if (o->has_version ? (!sco_nv && strcmp((const char *)sqlite3_column_text(st, 1),
+                                                o->version_key) == 0)
+                           : sco_nv)
+            match = sqlite3_column_int64(st, 0);
+    }
+    stmt_done(st);
+    if (rc != SQLITE_DONE) return db_fail(s, err, "object lookup");
+
+    if (match) {
+        st = stmt(s, ST_OBJ_BY_ROWID, err);
+        if (!st) return ENLACE_EIO;
+        sqlite3_bind_int64(st, 1, match);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            int code = db_fail(s, err, "object read");
+            stmt_done(st);
+            return code;
+        }
+        const char *body = (const char *)sqlite3_column_text(st, 0);
+        size_t blen = (size_t)sqlite3_column_bytes(st, 0);
+        int same = (blen == o->body_len && memcmp(body, o->body, blen) == 0) ||
+                   json_text_equal(body, blen, o->body, o->body_len);
+        out->result = same ? STORE_DUPLICATE : STORE_CONFLICT;
+        if (o->has_version) snprintf(out->version, sizeof out->version, "%s", o->version);
+        else col_copy(out->version, sizeof out->version, st, 1);
+        out->date_added = sqlite3_column_int64(st, 2);
+        if (!same)
+            snprintf(out->reason, sizeof out->reason,
+                     "a different object is already stored under this id and version");
+        stmt_done(st);
+        return 0;
+    }
+
+    /* A new version: strictly after everything before it in the collection (invariant 2). */
+    int64_t da = now_us > *last ? now_us : *last + 1;
+    char sco_version[64], sco_key[64];
+    const char *version = o->version, *key = o->version_key;
+    if (!o->has_version) {
+        /* An SCO without timestamps: its version is the TAXII timestamp of this first copy. */
+        fmt_taxii_time(da, sco_version);
+        taxii_time_key(sco_version, sco_key, sizeof sco_key);
+        version = sco_version;
+        key = sco_key;
+    }
+    st = stmt(s, ST_OBJ_INSERT, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, o->spec_version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, !o->has_version);
+    sqlite3_bind_int64(st, 8, da);
+    sqlite3_bind_int(st, 9, existing == 0); /* the only version: first and last everywhere */
+    sqlite3_bind_text(st, 10, o->body, (int)o->body_len, SQLITE_STATIC);
+    int code = step_done(s, st, "object insert", err);
+    if (code) return code;
+    if (existing) {
+        st = stmt(s, ST_OBJ_FLAGS, err);
+        if (!st) return ENLACE_EIO;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        if ((code = step_done(s, st, "version flags", err))) return code;
+    }
+    *last = da;
+    out->result = STORE_ADDED;
+    snprintf(out->version, sizeof out->version, "%s", version);
+    out->date_added = da;
+    return 0;
+}
+
+#ifdef ENLACE_TEST_HOOKS
+/* Crash points for the crash test (tests/http), compiled only with ENLACE_TEST_HOOKS:
+ *   ENLACE_CRASH_AFTER_OBJECTS=N  SIGKILL right after the N-th new object of an envelope was
+ *                                 inserted, inside the open transaction;
+ *   ENLACE_CRASH_BEFORE_COMMIT=1  SIGKILL just before COMMIT;
+ *   ENLACE_CRASH_AFTER_COMMIT=1   SIGKILL right after COMMIT returned.
+ * A restarted node must show none of the envelope in the first two cases, all of it in the
+ * third. */
+static long crash_env(const char *name) {
+    const char *v = getenv(name);
+    return v && *v ? strtol(v, NULL, 10) : 0;
+}
+#define CRASH_IF(cond) do { if (cond) raise(SIGKILL); } while (0)
+#else
+#define crash_env(name) 0L
+#define CRASH_IF(cond) do { (void)0; } while (0)
+#endif
+
+int store_put_objects(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
+                      int64_t now_us, store_put_outcome *outs, enlace_err *err) {
+    if (!s || (n && (!objs || !outs))) return enlace_err_set(err, ENLACE_EINVAL, "store: bad put");
+    long crash_after = crash_env("ENLACE_CRASH_AFTER_OBJECTS");
+    int code = tx_begin(s, err);
+    if (code) return code;
+    sqlite3_stmt *st = stmt(s, ST_COLL_LAST, err);
+    if (!st) {
+        tx_rollback(s);
+        return ENLACE_EIO;
+    }
+    sqlite3_bind_int64(st, 1, coll_rowid);
+    int rc = sqlite3_step(st);
+    int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    stmt_done(st);
+    if (rc != SQLITE_ROW) {
+        code = rc == SQLITE_DONE
+                   ? enlace_err_set(err, ENLACE_ENOTFOUND, "store: no collection %lld",
+                                    (long long)coll_rowid)
+                   : db_fail(s, err, "collection read");
+        tx_rollback(s);
+        return code;
+    }
+    int64_t first_last = last;
+    long inserted = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((code = put_one(s, coll_rowid, &objs[i], now_us, &last, &outs[i], err))) {
+            tx_rollback(s);
+            return code;
+        }
+        if (outs[i].result == STORE_ADDED) {
+            inserted++;
+            CRASH_IF(crash_after > 0 && inserted == crash_after);
+        }
+    }
+    if (last != first_last) {
+        st = stmt(s, ST_COLL_SET_LAST, err);
+        if (!st) {
+            tx_rollback(s);
+            return ENLACE_EIO;
+        }
+        sqlite3_bind_int64(st, 1, coll_rowid);
+        sqlite3_bind_int64(st, 2, last);
+        if ((code = step_done(s, st, "collection update", err))) {
+            tx_rollback(s);
+            return code;
+        }
+    }
+    CRASH_IF(crash_env("ENLACE_CRASH_BEFORE_COMMIT") == 1);
+    if ((code = tx_commit(s, err))) {
+        tx_rollback(s);
+        return code;
+    }
+    CRASH_IF(crash_env("ENLACE_CRASH_AFTER_COMMIT") == 1);
+    return 0;
+}
+
+/* ---- objects: reading and deleting --------------------------------------------------------- */
+
+/* Parameters: ?1 coll, ?2 after_us, ?3 limit + 1, ?4 object_id; lists follow from ?5 in the
+ * order ids, types, spec versions, version keys (bind_filter walks the same order). */
+static void add_in_list(enlace_buf *b, const char *col, size_t n, int *next) {
+    enlace_buf_printf(b, " AND %s IN (", col);
+    for (size_t i = 0; i < n; i++) enlace_buf_printf(b, i ? ", ?%d" : "?%d", (*next)++);
+    enlace_buf_puts(b, ")");
+}
+
+static int spec_has(const store_query *q, const char *v) {
+    for (size_t i = 0; i < q->n_spec; i++)
+        if (q->spec_versions[i] && strcmp(q->spec_versions[i], v) == 0) return 1;
+    return 0;
+}
+
+/* Append the version and spec predicates (T§3.4.1). For a delete with neither filter nothing is
+ * appended (T§5.7: all versions). Which flags apply:
+ *   no spec filter            -> is_top_spec = 1 and the per-spec flags (_s)
+ *   one spec version named    -> spec_version = it and the _s flags
+ *   2.0 and 2.1 both named    -> the cross-spec flags (_a): every stored spec is considered. */
+static void add_version_filter(enlace_buf *b, const store_query *q, int for_delete, int *next) {
+    unsigned vf = q->version_flags;
+    size_t nk = q->n_version_keys;
+    if (for_delete && vf == 0 && nk == 0 && q->n_spec == 0) return;
+    const char *suffix = "s";
+    if (q->n_spec == 0) {
+        enlace_buf_puts(b, " AND is_top_spec = 1");
+    } else {
+        add_in_list(b, "spec_version", q->n_spec, next);
+        if (spec_has(q, "2.0") && spec_has(q, "2.1")) suffix = "a";
+    }
+    if (vf == 0 && nk == 0) {
+        if (for_delete) return; /* spec filter only: every version of those specs */
+        vf = STORE_V_LAST;
+    }
+    if (vf & STORE_V_ALL) return;
+    int terms = ((vf & STORE_V_LAST) != 0) + ((vf & STORE_V_FIRST) != 0) + (nk > 0);
+    if (terms == 1 && nk == 0) {
+        /* a plain AND term, so the partial index object_added_last applies */
+        enlace_buf_printf(b, " AND is_%s_%s = 1", (vf & STORE_V_LAST) ? "last" : "first", suffix);
+        return;
+    }
+    enlace_buf_puts(b, " AND (");
+    const char *sep = "";
+    if (vf & STORE_V_LAST) { enlace_buf_printf(b, "is_last_%s = 1", suffix); sep = " OR "; }
+    if (vf & STORE_V_FIRST) { enlace_buf_printf(b, "%sis_first_%s = 1", sep, suffix); sep = " OR "; }
+    if (nk) {
+        enlace_buf_printf(b, "%sversion_key IN (", sep);
+        for (size_t i = 0; i < nk; i++) enlace_buf_printf(b, i ? ", ?%d" : "?%d", (*next)++);
+        enlace_buf_puts(b, ")");
+    }
+    enlace_buf_puts(b, ")");
+}
+
+/* Bind the lists in the order build_filter numbered them. Returns 0 or -1 (NULL entry). */
+static int bind_lists(sqlite3_stmt *st, const store_query *q, int for_delete) {
+    int p = 5;
+    const char *const *lists[3] = {q->ids, q->types, q->spec_versions};
+    size_t counts[3] = {q->n_ids, q->n_types, q->n_spec};
+    for (int l = 0; l < 3; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            if (!lists[l][i]) return -1;
+            sqlite3_bind_text(st, p++, lists[l][i], -1, SQLITE_STATIC);
+        }
+    /* version keys are numbered only when the version predicate was emitted with them */
+    int keys_used = !(q->version_flags & STORE_V_ALL) && q->n_version_keys > 0;
+    (void)for_delete;
+    if (keys_used)
+        for (size_t i = 0; i < q->n_version_keys; i++) {
+            if (!q->version_keys[i]) return -1;
+            sqlite3_bind_text(st, p++, q->version_keys[i], -1, SQLITE_STATIC);
+        }
+    return 0;
+}
+
+/* Build the WHERE clause shared by query and delete. */
+static void build_where(enlace_buf *b, const store_query *q, int for_delete) {
+    int next = 5;
+    enlace_buf_puts(b, " WHERE coll = ?1");
+    if (!for_delete) enlace_buf_puts(b, " AND date_added > ?2");
+    if (q->object_id) enlace_buf_puts(b, " AND id = ?4");
+    if (q->n_ids) add_in_list(b, "id", q->n_ids, &next);
+    if (q->n_types) add_in_list(b, "type", q->n_types, &next);
+    add_version_filter(b, q, for_delete, &next);
+}
+
+int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
+                        enlace_err *err) {
+    if (!s || !q || !fn || !more) return enlace_err_set(err, ENLACE_EINVAL, "store: bad query");
+    if (q->limit == 0) return enlace_err_set(err, ENLACE_EINVAL, "store: limit must be > 0");
+    *more = 0;
+    enlace_buf sql = ENLACE_BUF_INIT;
+    enlace_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, body FROM object");
+    /* one id (or a few): probe object_key rather than walk the collection in date order */
+    if (q->object_id || q->n_ids) enlace_buf_puts(&sql, " INDEXED BY object_key");
+    build_where(&sql, q, 0);
+    enlace_buf_puts(&sql, " ORDER BY date_added LIMIT ?3");
+    if (sql.oom) {
+        enlace_buf_free(&sql);
+        return enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+    }
+    sqlite3_stmt *st = qstmt(s, sql.p, err);
+    enlace_buf_free(&sql);
+    if (!st) return err ? err->code : ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, q->coll_rowid);
+    sqlite3_bind_int64(st, 2, q->after_us);
+    sqlite3_bind_int64(st, 3, q->limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)q->limit + 1);
+    if (q->object_id) sqlite3_bind_text(st, 4, q->object_id, -1, SQLITE_STATIC);
+    if (bind_lists(st, q, 0)) {
+        stmt_done(st);
+        return enlace_err_set(err, ENLACE_EINVAL, "store: NULL entry in a filter list");
+    }
+    size_t delivered = 0;
+    int rc, code = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (delivered == q->limit) {
+            *more = 1;
+            break;
+        }
+        store_row r = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .type = (const char *)sqlite3_column_text(st, 1),
+            .spec_version = (const char *)sqlite3_column_text(st, 2),
+            .version = (const char *)sqlite3_column_text(st, 3),
+            .date_added = sqlite3_column_int64(st, 4),
+            .body = (const char *)sqlite3_column_text(st, 5),
+        };
+        r.body_len = (size_t)sqlite3_column_bytes(st, 5);
+        delivered++;
+        if (fn(ctx, &r) != 0) {
+            code = enlace_err_set(err, ENLACE_EIO, "store: query stopped by its consumer");
+            break;
+        }
+    }
+    if (!code && rc != SQLITE_ROW && rc != SQLITE_DONE) code = db_fail(s, err, "query");
+    stmt_done(st);
+    return code;
+}
+
+int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlace_err *err) {
+    if (!s || !q || !q->object_id || !n_deleted)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: delete needs an object id");
+    *n_deleted = 0;
+    enlace_buf sql = ENLACE_BUF_INIT;
+    enlace_buf_puts(&sql, "DELETE FROM object");
+    build_where(&sql, q, 1);
+    if (sql.oom) {
+        enlace_buf_free(&sql);
+        return enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+    }
+    sqlite3_stmt *st = qstmt(s, sql.p, err);
+    enlace_buf_free(&sql);
+    if (!st) return err ? err->code : ENLACE_EIO;
+    int code = tx_begin(s, err);
+    if (code) return code;
+    sqlite3_bind_int64(st, 1, q->coll_rowid);
+    sqlite3_bind_text(st, 4, q->object_id, -1, SQLITE_STATIC);
+    if (bind_lists(st, q, 1)) {
+        stmt_done(st);
+        tx_rollback(s);
+        return enlace_err_set(err, ENLACE_EINVAL, "store: NULL entry in a filter list");
+    }
+    if ((code = step_done(s, st, "delete", err))) {
+        tx_rollback(s);
+        return code;
+    }
+    size_t n = (size_t)sqlite3_changes(s->db);
+    if (n == 0) {
+        tx_rollback(s);
+        return enlace_err_set(err, ENLACE_ENOTFOUND, "store: no matching version of %s", q->object_id);
+    }
+    st = stmt(s, ST_OBJ_FLAGS, err);
+    if (!st) {
+        tx_rollback(s);
+        return ENLACE_EIO;
+    }
+    sqlite3_bind_int64(st, 1, q->coll_rowid);
+    sqlite3_bind_text(st, 2, q->object_id, -1, SQLITE_STATIC);
+    if ((code = step_done(s, st, "version flags", err)) || (code = tx_commit(s, err))) {
+        tx_rollback(s);
+        return code;
+    }
+    *n_deleted = n;
+    return 0;
+}
+
+int store_count_objects(store *s, int64_t coll_rowid, int64_t *count, enlace_err *err) {
+    if (!s || !count) return enlace_err_set(err, ENLACE_EINVAL, "store: bad count");
+    sqlite3_stmt *st = stmt(s, ST_OBJ_COUNT, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, coll_rowid);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);
+    else code = db_fail(s, err, "count");
+    stmt_done(st);
+    return code;
+}
+
+/* ---- status resources ---------------------------------------------------------------------- */
+
+int store_status_put(store *s, const char *status_id, int64_t user_rowid, const char *json,
+                     int64_t now_us, enlace_err *err) {
+    if (!s || !status_id || !json) return enlace_err_set(err, ENLACE_EINVAL, "store: bad status put");
+    sqlite3_stmt *st = stmt(s, ST_STATUS_PUT, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, status_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, user_rowid);
+    sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now_us);
+    return step_done(s, st, "status put", err);
+}
+
+int store_status_get(store *s, const char *status_id, int64_t user_rowid, int64_t now_us,
+                     int64_t max_age_us, char **json, enlace_err *err) {
+    if (!s || !status_id || !json) return enlace_err_set(err, ENLACE_EINVAL, "store: bad status get");
+    *json = NULL;
+    sqlite3_stmt *st = stmt(s, ST_STATUS_GET, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, status_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, user_rowid);
+    sqlite3_bind_int64(st, 3, now_us - max_age_us);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        *json = strdup(t ? t : "");
+        if (!*json) code = enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+    } else if (rc == SQLITE_DONE) {
+        code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no status %s", status_id);
+    } else {
+        code = db_fail(s, err, "status get");
+    }
+    stmt_done(st);
+    return code;
+}
+
+int store_status_purge(store *s, int64_t older_than_us, enlace_err *err) {
+    if (!s) return enlace_err_set(err, ENLACE_EINVAL, "store: no store");
+    sqlite3_stmt *st = stmt(s, ST_STATUS_PURGE, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, older_than_us);
+    return step_done(s, st, "status purge", err);
+}
