@@ -23,11 +23,12 @@ typedef struct stix_meta {
 
 /* Validate one STIX object (a json-c object parsed from a TAXII envelope) against STIX 2.1
  * (S§3.2 common properties, S§4 SDOs, S§5 SROs, S§6 SCOs, S§7 meta objects), or STIX 2.0
- * rules when an SDO/SRO has no spec_version. Checks: it is a JSON object; type, id form and
- * that the id's type matches; spec_version ("2.1" when present; "2.0" accepted only... see below);
- * created/modified as STIX timestamps with >=3 fraction digits for 2.1 (exactly 3 for 2.0),
- * modified >= created; each standard type's required properties and value types; *_ref / *_refs
- * values being ids (of the allowed types where the spec names them); lists non-empty;
+ * rules when an SDO/SRO/marking-definition has no spec_version (or says "2.0"). Checks: it is a
+ * JSON object; type, id form and that the id's type matches; spec_version ("2.1" or "2.0",
+ * anything else is "unsupported spec_version"); created/modified as STIX timestamps with >= 3
+ * fraction digits (2.0 asked for exactly 3: more is accepted with a warning), modified >= created;
+ * each standard type's required properties and value types; *_ref / *_refs values being ids (of
+ * the allowed types where the spec names them); lists non-empty; no null values;
  * granular_markings entries; custom types (x-... or unknown) get the common-property checks only.
  * Returns 0 and fills *meta when valid; returns -1 and writes a precise one-line reason to
  * reason (reason_len bytes), e.g. "indicator: missing required property 'pattern_type'".
