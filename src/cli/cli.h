@@ -3,6 +3,13 @@
 #ifndef ENLACE_CLI_CLI_H
 #define ENLACE_CLI_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
 /* argv[0] is the command name ("init", "serve", ...); the rest are its arguments. */
 int cli_init(int argc, char **argv);        /* enlace init DIR --party XX --org NAME */
 int cli_serve(int argc, char **argv);       /* enlace serve DIR [--listen 127.0.0.1:PORT] ... */
@@ -11,5 +18,63 @@ int cli_token(int argc, char **argv);       /* enlace token create|revoke|list .
 int cli_collection(int argc, char **argv);  /* enlace collection create|list|grant ... */
 int cli_push(int argc, char **argv);        /* enlace push --url URL --collection ID FILE... */
 int cli_get(int argc, char **argv);         /* enlace get --url URL --collection ID [filters] */
+
+/* ---- helpers shared by the command files (src/cli/common.c) ---------------------------------- */
+
+/* Exit statuses of every command (docs/cli.md). */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_REJECTED 3   /* push: some objects were rejected */
+
+/* Print "enlace <cmd>: <reason>" (one line) to stderr. Returns CLI_EXIT_FAIL. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print "enlace <cmd>: <reason> (see 'enlace <cmd> --help')" to stderr. Returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Report the option getopt_long just refused (its return value c, ':' or '?'), using argv and
+ * optind to name it. Returns CLI_EXIT_USAGE. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+
+/* Open the node store DIR/enlace.db (must exist). On failure prints the reason for cmd and
+ * returns CLI_EXIT_FAIL; else 0 with *out owned by the caller (store_close). */
+int cli_store_open(const char *cmd, const char *dir, store **out);
+
+/* Read a whole file ("-" = standard input) into a malloc'd, NUL-terminated buffer (*out, caller
+ * frees; *len excludes the NUL). Returns 0, or ENLACE_EIO / ENLACE_ENOMEM with err set. */
+int cli_read_file(const char *path, char **out, size_t *len, enlace_err *err);
+
+/* Read one line from f into out (n bytes) without its line ending, for --password-stdin.
+ * Returns 0, or -1 on end of file before any character, or a line too long for out. */
+int cli_read_line(FILE *f, char *out, size_t n);
+
+/* Format microseconds since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" (STIX timestamp with
+ * millisecond precision, S§3.2). out needs 32 bytes. */
+void cli_time_ms(int64_t us, char out[32]);
+
+/* Check a user name: 1-127 printable ASCII characters, no ':' (HTTP Basic, RFC 7617) or space.
+ * Returns 1 when valid. */
+int cli_user_name_ok(const char *name);
+
+/* Credentials and TLS options shared by push and get, resolved from options and the
+ * environment (ENLACE_USER, ENLACE_PASSWORD, ENLACE_TOKEN). */
+typedef struct cli_remote {
+    const char *url;
+    const char *collection;
+    const char *user;
+    const char *password;
+    const char *token;
+    int password_stdin;
+    int insecure;
+    const char *cacert;
+    char pw_buf[1024];     /* holds a password read from stdin */
+} cli_remote;
+
+/* Fill in credentials from the environment where options left them unset and read the password
+ * from stdin when asked. Checks that url and collection were given and that credentials are
+ * complete and not contradictory. Returns 0, or prints the usage error and returns
+ * CLI_EXIT_USAGE. */
+int cli_remote_resolve(const char *cmd, cli_remote *r);
 
 #endif

@@ -1,0 +1,235 @@
+/* collection.c - `enlace collection create|list|grant`: a node's TAXII collections (T§5.1-§5.2)
+ * and which users may read or write them (can_read / can_write). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "stix/id.h"
+#include "util/buf.h"
+
+static const char collection_usage[] =
+    "usage: enlace collection create DIR --title T [--id UUID] [--alias A] [--description D] [--json]\n"
+    "       enlace collection list DIR [--json]\n"
+    "       enlace collection grant DIR COLLECTION --user NAME [--read] [--write]\n"
+    "\n"
+    "create  make a collection; prints its id alone on the first line (for scripts)\n"
+    "list    list collections: id, alias, object count (all versions), title\n"
+    "grant   set what a user may do on COLLECTION (its id or alias): --read and/or --write;\n"
+    "        neither flag revokes the user's access\n"
+    "\n"
+    "options:\n"
+    "  --title T          the collection's title (required for create)\n"
+    "  --id UUID          its TAXII identifier (a UUID; default: a new random UUIDv4)\n"
+    "  --alias A          a unique short name usable instead of the id in URLs\n"
+    "                     (letters, digits, '.', '_', '-'; at most 127 characters)\n"
+    "  --description D    a description\n"
+    "  --user NAME        the user whose access grant sets\n"
+    "  --read, --write    the rights grant gives\n"
+    "  --json             create: {\"id\",\"title\",\"alias\",\"description\"} (null when absent);\n"
+    "                     list: {\"collections\":[{\"id\",\"title\",\"alias\",\"description\",\"objects\"}]}\n"
+    "  --help             this text\n"
+    "\n"
+    "exit status: 0 ok, 1 failure (no such node, collection or user; id or alias taken),\n"
+    "2 usage error\n";
+
+enum { O_TITLE = 1, O_ID, O_ALIAS, O_DESC, O_USER, O_READ, O_WRITE, O_JSON, O_HELP };
+
+typedef struct coll_args {
+    const char *title, *id, *alias, *desc, *user;
+    int read, write, json;
+    char *pos[2];
+    int npos;
+} coll_args;
+
+static int parse(const char *cmd, int argc, char **argv, coll_args *a, int want_pos) {
+    static const struct option opts[] = {{"title", required_argument, NULL, O_TITLE},
+                                         {"id", required_argument, NULL, O_ID},
+                                         {"alias", required_argument, NULL, O_ALIAS},
+                                         {"description", required_argument, NULL, O_DESC},
+                                         {"user", required_argument, NULL, O_USER},
+                                         {"read", no_argument, NULL, O_READ},
+                                         {"write", no_argument, NULL, O_WRITE},
+                                         {"json", no_argument, NULL, O_JSON},
+                                         {"help", no_argument, NULL, O_HELP},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    memset(a, 0, sizeof *a);
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_TITLE: a->title = optarg; break;
+        case O_ID: a->id = optarg; break;
+        case O_ALIAS: a->alias = optarg; break;
+        case O_DESC: a->desc = optarg; break;
+        case O_USER: a->user = optarg; break;
+        case O_READ: a->read = 1; break;
+        case O_WRITE: a->write = 1; break;
+        case O_JSON: a->json = 1; break;
+        case 'h':
+        case O_HELP: fputs(collection_usage, stdout); return CLI_EXIT_OK;
+        default: return cli_bad_option(cmd, c, argv);
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (a->npos == want_pos) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+        a->pos[a->npos++] = argv[i];
+    }
+    if (a->npos < want_pos) return cli_usage_error(cmd, a->npos == 0 ? "missing DIR" : "missing COLLECTION");
+    return -1;
+}
+
+/* An alias appears in URL paths (T§5.2), so keep it to unreserved characters, and never in
+ * UUID form, which would make "id or alias" ambiguous. */
+static int alias_ok(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > 127 || stix_uuid_check(s)) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static void json_str_or_null(enlace_buf *o, const char *s) {
+    if (s && *s) enlace_buf_json_str(o, s);
+    else enlace_buf_puts(o, "null");
+}
+
+static int coll_create(int argc, char **argv) {
+    const char *cmd = "collection create";
+    coll_args a;
+    int rc = parse(cmd, argc, argv, &a, 1);
+    if (rc >= 0) return rc;
+    if (!a.title || !*a.title) return cli_usage_error(cmd, "--title is required");
+    if (strlen(a.title) > 255) return cli_usage_error(cmd, "--title is longer than 255 bytes");
+    if (a.desc && strlen(a.desc) > 1023) return cli_usage_error(cmd, "--description is longer than 1023 bytes");
+    if (a.id && !stix_uuid_check(a.id)) return cli_usage_error(cmd, "--id '%s' is not a UUID", a.id);
+    if (a.alias && !alias_ok(a.alias))
+        return cli_usage_error(cmd, "--alias '%s' must be 1-127 letters, digits, '.', '_' or '-' and not a UUID", a.alias);
+    if (a.user || a.read || a.write) return cli_usage_error(cmd, "--user/--read/--write belong to 'collection grant'");
+    store *s;
+    if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
+    enlace_err err;
+    enlace_err_clear(&err);
+    store_collection c;
+    if (store_collection_create(s, a.id, a.title, a.desc, a.alias, &c, &err) != ENLACE_OK) {
+        rc = err.code == ENLACE_ECONFLICT ? cli_fail(cmd, "the collection id or alias is already taken (%s)", err.msg)
+                                          : cli_fail(cmd, "%s", err.msg);
+    } else if (a.json) {
+        enlace_buf o = ENLACE_BUF_INIT;
+        enlace_buf_puts(&o, "{\"id\":");
+        enlace_buf_json_str(&o, c.id);
+        enlace_buf_puts(&o, ",\"title\":");
+        enlace_buf_json_str(&o, c.title);
+        enlace_buf_puts(&o, ",\"alias\":");
+        json_str_or_null(&o, c.alias);
+        enlace_buf_puts(&o, ",\"description\":");
+        json_str_or_null(&o, c.description);
+        enlace_buf_puts(&o, "}\n");
+        rc = o.oom ? cli_fail(cmd, "out of memory") : (fputs(o.p, stdout), CLI_EXIT_OK);
+        enlace_buf_free(&o);
+    } else {
+        printf("%s\n", c.id);
+        rc = CLI_EXIT_OK;
+    }
+    store_close(s);
+    return rc;
+}
+
+static int coll_list(int argc, char **argv) {
+    const char *cmd = "collection list";
+    coll_args a;
+    int rc = parse(cmd, argc, argv, &a, 1);
+    if (rc >= 0) return rc;
+    store *s;
+    if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
+    store_collection *cs = NULL;
+    size_t n = 0;
+    enlace_err err;
+    enlace_err_clear(&err);
+    if (store_collection_list(s, 0, &cs, &n, &err) != ENLACE_OK) {
+        store_close(s);
+        return cli_fail(cmd, "%s", err.msg);
+    }
+    enlace_buf o = ENLACE_BUF_INIT;
+    if (a.json) enlace_buf_puts(&o, "{\"collections\":[");
+    else enlace_buf_printf(&o, "%-36s  %-20s %8s  %s\n", "ID", "ALIAS", "OBJECTS", "TITLE");
+    rc = CLI_EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        int64_t count = 0;
+        if (store_count_objects(s, cs[i].rowid, &count, &err) != ENLACE_OK) {
+            rc = cli_fail(cmd, "%s", err.msg);
+            break;
+        }
+        if (a.json) {
+            enlace_buf_puts(&o, i ? ",{\"id\":" : "{\"id\":");
+            enlace_buf_json_str(&o, cs[i].id);
+            enlace_buf_puts(&o, ",\"title\":");
+            enlace_buf_json_str(&o, cs[i].title);
+            enlace_buf_puts(&o, ",\"alias\":");
+            json_str_or_null(&o, cs[i].alias);
+            enlace_buf_puts(&o, ",\"description\":");
+            json_str_or_null(&o, cs[i].description);
+            enlace_buf_printf(&o, ",\"objects\":%lld}", (long long)count);
+        } else {
+            enlace_buf_printf(&o, "%-36s  %-20s %8lld  %s\n", cs[i].id, *cs[i].alias ? cs[i].alias : "-",
+                              (long long)count, cs[i].title);
+        }
+    }
+    if (a.json) enlace_buf_puts(&o, "]}\n");
+    free(cs);
+    store_close(s);
+    if (rc == CLI_EXIT_OK && o.oom) rc = cli_fail(cmd, "out of memory");
+    if (rc == CLI_EXIT_OK) fputs(o.p, stdout);
+    enlace_buf_free(&o);
+    return rc;
+}
+
+static int coll_grant(int argc, char **argv) {
+    const char *cmd = "collection grant";
+    coll_args a;
+    int rc = parse(cmd, argc, argv, &a, 2);
+    if (rc >= 0) return rc;
+    if (!a.user) return cli_usage_error(cmd, "--user is required");
+    store *s;
+    if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
+    enlace_err err;
+    enlace_err_clear(&err);
+    store_user u;
+    store_collection c;
+    rc = CLI_EXIT_FAIL;
+    if (store_user_get(s, a.user, &u, &err) != ENLACE_OK) {
+        if (err.code == ENLACE_ENOTFOUND) cli_fail(cmd, "no user '%s'", a.user);
+        else cli_fail(cmd, "%s", err.msg);
+    } else if (store_collection_find(s, a.pos[1], 0, &c, &err) != ENLACE_OK) {
+        if (err.code == ENLACE_ENOTFOUND) cli_fail(cmd, "no collection '%s'", a.pos[1]);
+        else cli_fail(cmd, "%s", err.msg);
+    } else if (store_grant(s, u.rowid, c.rowid, a.read, a.write, &err) != ENLACE_OK) {
+        cli_fail(cmd, "%s", err.msg);
+    } else {
+        if (a.read || a.write)
+            printf("%s may now %s%s%s collection %s\n", a.user, a.read ? "read" : "",
+                   a.read && a.write ? " and " : "", a.write ? "write" : "", c.id);
+        else
+            printf("%s no longer has access to collection %s\n", a.user, c.id);
+        rc = CLI_EXIT_OK;
+    }
+    store_close(s);
+    return rc;
+}
+
+int cli_collection(int argc, char **argv) {
+    if (argc < 2) return cli_usage_error("collection", "missing subcommand (create, list, grant)");
+    const char *sub = argv[1];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+        fputs(collection_usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(sub, "create")) return coll_create(argc - 1, argv + 1);
+    if (!strcmp(sub, "list")) return coll_list(argc - 1, argv + 1);
+    if (!strcmp(sub, "grant")) return coll_grant(argc - 1, argv + 1);
+    return cli_usage_error("collection", "unknown subcommand '%s'", sub);
+}
