@@ -1,0 +1,329 @@
+#!/usr/bin/python3
+"""demo-report.py - read what `enlace push --json` and `enlace get --jsonl` wrote during
+scripts/demo and say, per collection and per STIX type, whether the node serves exactly the
+(id, version) pairs it accepted. Standard library only; run with Debian's /usr/bin/python3.
+
+  demo-report.py summary PUSH.jsonl...      one progress line: objects, accepted, rejected
+  demo-report.py report WORKDIR             the full report; exit 0 when every collection
+                                            matches and every must-refuse file was refused
+
+WORKDIR holds plan.tsv, one line per collection: KEY<TAB>TITLE<TAB>COLLECTION_ID, and for each
+KEY the files push-KEY.jsonl (and optionally push-KEY--invalid.jsonl: content that must be
+refused entirely) and get-KEY.jsonl (every version of every object the node serves).
+
+A version is (id, the instant of "modified", else "created"): timestamps are compared as
+instants ("...:00Z" and "...:00.000Z" are one version), the way the node keys them. An SCO with
+neither timestamp is one unversioned object per id. The same version accepted from two files is
+served once, so accepted counts are of distinct (id, version) pairs.
+"""
+import collections
+import json
+import os
+import re
+import sys
+import textwrap
+
+UNVERSIONED = "(unversioned)"
+TIME_RE = re.compile(r"(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(?:\.(\d+))?[Zz]")
+STIX_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*--[0-9a-fA-F-]{36}")
+TIME_ANY_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+MAX_GROUPS = 12        # rejection reasons printed per collection
+MAX_PER_GROUP = 4      # objects named per reason
+
+
+def norm_time(s):
+    """The instant of an RFC 3339 STIX timestamp as a canonical string (trailing zeros of the
+    fraction dropped); other strings are returned unchanged."""
+    m = TIME_RE.fullmatch(s or "")
+    if not m:
+        return s
+    frac = (m.group(3) or "").rstrip("0")
+    return "%sT%s%sZ" % (m.group(1), m.group(2), "." + frac if frac else "")
+
+
+def object_version(obj):
+    v = obj.get("modified") or obj.get("created")
+    return norm_time(v) if isinstance(v, str) and v else UNVERSIONED
+
+
+def type_of(ident):
+    return ident.split("--", 1)[0] if ident and "--" in ident else "(no id)"
+
+
+def read_jsonl(path):
+    """The JSON values of a JSON-lines file; a line that is not JSON is returned as
+    {"_unparsed": text}. A missing file gives []."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append({"_unparsed": line})
+    return out
+
+
+class FileIndex:
+    """id -> objects of one pushed file, to tell unversioned SCOs apart and to fill in a version
+    the push output left empty. Files that do not parse index nothing."""
+
+    def __init__(self):
+        self.cache = {}
+
+    def objects(self, path, ident):
+        if path not in self.cache:
+            index = collections.defaultdict(list)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    doc = json.load(f)
+                if isinstance(doc, dict) and isinstance(doc.get("objects"), list):
+                    items = doc["objects"]
+                elif isinstance(doc, list):
+                    items = doc
+                else:
+                    items = [doc]
+                for o in items:
+                    if isinstance(o, dict) and isinstance(o.get("id"), str):
+                        index[o["id"]].append(o)
+            except (OSError, ValueError):
+                pass
+            self.cache[path] = index
+        return self.cache[path].get(ident, [])
+
+
+def accepted_version(rec, files):
+    objs = files.objects(rec.get("file") or "", rec.get("id"))
+    if objs and all("modified" not in o and "created" not in o for o in objs):
+        return UNVERSIONED
+    v = rec.get("version")
+    if isinstance(v, str) and v:
+        return norm_time(v)
+    found = {object_version(o) for o in objs}
+    return found.pop() if len(found) == 1 else "?"
+
+
+def push_records(path):
+    """(object records, summary dict or None, other lines) of one push output."""
+    recs, summary, other = [], None, []
+    for r in read_jsonl(path):
+        if isinstance(r, dict) and "summary" in r:
+            summary = r["summary"]
+        elif isinstance(r, dict) and "result" in r:
+            recs.append(r)
+        else:
+            other.append(r)
+    return recs, summary, other
+
+
+def short_file(path):
+    p = path or "?"
+    for prefix in ("data/stix21-examples/", "data/stix21-realworld/", "data/attack-stix21/", "data/"):
+        if p.startswith(prefix):
+            return p[len(prefix):]
+    return os.path.basename(p) if os.path.isabs(p) else p
+
+
+def whole_file(rec):
+    """True when a rejection is about the file (or an element with no id), not one object."""
+    return not rec.get("id")
+
+
+def reason_key(rec):
+    msg = (rec.get("message") or "(no reason given)").strip()
+    if rec.get("id"):
+        msg = msg.replace(rec["id"], "<id>")
+    msg = STIX_ID_RE.sub("<ref>", msg)
+    return TIME_ANY_RE.sub("<time>", msg)
+
+
+def cmd_summary(paths):
+    n = acc = rej = 0
+    files = set()
+    for p in paths:
+        recs, summary, _ = push_records(p)
+        for r in recs:
+            files.add(r.get("file"))
+        if summary:
+            n += int(summary.get("objects", 0))
+            acc += int(summary.get("accepted", 0))
+            rej += int(summary.get("rejected", 0))
+        else:
+            n += len(recs)
+            acc += sum(1 for r in recs if r.get("result") == "accepted")
+            rej += sum(1 for r in recs if r.get("result") != "accepted")
+    print("%d objects: %d accepted, %d rejected" % (n, acc, rej))
+    return 0
+
+
+def print_rejections(recs, out_path, indent="   "):
+    """Group rejected records by reason; print a compact list, write the full one to out_path."""
+    rejected = [r for r in recs if r.get("result") != "accepted"]
+    if not rejected:
+        return
+    groups = collections.OrderedDict()
+    for r in rejected:
+        groups.setdefault(reason_key(r), []).append(r)
+    with open(out_path, "w", encoding="utf-8") as f:
+        for key, rs in groups.items():
+            f.write("%d x %s\n" % (len(rs), key))
+            for r in rs:
+                f.write("    %s %s %s\n" % (r.get("file"), r.get("id") or "(whole file)",
+                                           r.get("version") or ""))
+    print("%srejected %d object(s), %d reason(s) (full list: %s):"
+          % (indent, len(rejected), len(groups), os.path.relpath(out_path)))
+    ordered = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    for key, rs in ordered[:MAX_GROUPS]:
+        names = []
+        for r in rs[:MAX_PER_GROUP]:
+            names.append("%s%s" % (short_file(r.get("file")),
+                                   "" if whole_file(r) else " " + r["id"]))
+        more = " +%d more" % (len(rs) - MAX_PER_GROUP) if len(rs) > MAX_PER_GROUP else ""
+        head = "%s  %3d x %s" % (indent, len(rs), key if len(key) <= 110 else key[:107] + "...")
+        print(head)
+        print(textwrap.fill("; ".join(names) + more, width=118,
+                            initial_indent=indent + "        ",
+                            subsequent_indent=indent + "        "))
+    if len(ordered) > MAX_GROUPS:
+        rest = sum(len(rs) for _, rs in ordered[MAX_GROUPS:])
+        print("%s  ... %d more reason(s) covering %d object(s), in the full list"
+              % (indent, len(ordered) - MAX_GROUPS, rest))
+
+
+def type_table(acc_by_type, served_by_type, pushed_by_type, rejected_by_type, indent="   "):
+    types = sorted(set(acc_by_type) | set(served_by_type) | set(pushed_by_type))
+    rows = []
+    for t in types:
+        a, s = acc_by_type.get(t, set()), served_by_type.get(t, set())
+        rows.append((t, pushed_by_type.get(t, 0), rejected_by_type.get(t, 0), len(a), len(s),
+                     "OK" if a == s else "MISMATCH"))
+    head = "%-30s %6s %6s %6s %6s  %s" % ("type", "pushed", "refus.", "accep.", "served", "")
+    cells = ["%-30s %6d %6d %6d %6d  %s" % r for r in rows]
+    if len(cells) > 14:   # two columns side by side keep long type lists short
+        half = (len(cells) + 1) // 2
+        left, right = cells[:half], cells[half:]
+        print("%s%-50s   %s" % (indent, head, head))
+        for i in range(half):
+            print("%s%-50s   %s" % (indent, left[i], right[i] if i < len(right) else ""))
+    else:
+        print(indent + head)
+        for c in cells:
+            print(indent + c)
+
+
+def cmd_report(work):
+    plan = []
+    with open(os.path.join(work, "plan.tsv"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3:
+                plan.append(parts[:3])
+    files = FileIndex()
+    failures, totals = [], []
+    for key, title, coll_id in plan:
+        recs, _, other = push_records(os.path.join(work, "push-%s.jsonl" % key))
+        inv_path = os.path.join(work, "push-%s--invalid.jsonl" % key)
+        inv_recs, _, inv_other = push_records(inv_path)
+        all_recs = recs + inv_recs
+        served = [o for o in read_jsonl(os.path.join(work, "get-%s.jsonl" % key))]
+
+        acc_by_type, served_by_type = collections.defaultdict(set), collections.defaultdict(set)
+        pushed_by_type, rejected_by_type = collections.Counter(), collections.Counter()
+        n_acc_records = 0
+        for r in all_recs:
+            t = type_of(r.get("id"))
+            pushed_by_type[t] += 1
+            if r.get("result") == "accepted":
+                n_acc_records += 1
+                acc_by_type[t].add((r["id"], accepted_version(r, files)))
+            else:
+                rejected_by_type[t] += 1
+        bad_served = 0
+        for o in served:
+            if not isinstance(o, dict) or not isinstance(o.get("id"), str):
+                bad_served += 1
+                continue
+            served_by_type[o.get("type") or type_of(o["id"])].add((o["id"], object_version(o)))
+        acc_all = set().union(*acc_by_type.values()) if acc_by_type else set()
+        srv_all = set().union(*served_by_type.values()) if served_by_type else set()
+        ok = acc_all == srv_all and bad_served == 0 and not other and not inv_other
+
+        n_files = len({r.get("file") for r in all_recs})
+        n_rej = sum(rejected_by_type.values())
+        print()
+        print("== %s  (collection %s, %d file(s))" % (title, coll_id, n_files))
+        repeats = n_acc_records - len(acc_all)
+        print("   pushed %d: %d accepted%s, %d rejected; served %d version(s) of %d object(s)"
+              % (len(all_recs), n_acc_records,
+                 " (%d distinct versions; %d repeat an identical version)" % (len(acc_all), repeats)
+                 if repeats else "", n_rej, len(srv_all), len({i for i, _ in srv_all})))
+        type_table(acc_by_type, served_by_type, pushed_by_type, rejected_by_type)
+        print_rejections(recs, os.path.join(work, "rejected-%s.txt" % key))
+
+        if inv_recs or inv_other or os.path.exists(inv_path):
+            inv_acc = [r for r in inv_recs if r.get("result") == "accepted"]
+            by_file = collections.OrderedDict()
+            for r in inv_recs:
+                by_file.setdefault(r.get("file"), []).append(r)
+            print("   must be refused (%d file(s)):" % len(by_file))
+            for fpath, rs in by_file.items():
+                r0 = rs[0]
+                what = ("rejected whole" if whole_file(r0) else
+                        "%d/%d object(s) rejected" % (sum(1 for r in rs if r.get("result") != "accepted"), len(rs)))
+                msg = (r0.get("message") or "").strip()
+                print("     %-58s %s: %s" % (short_file(fpath), what, msg[:90]))
+            if inv_acc:
+                ok = False
+                failures.append("%s: %d object(s) of must-refuse files were ACCEPTED" % (title, len(inv_acc)))
+                print("   FAIL: accepted from must-refuse files: %s" % ", ".join(r.get("id") for r in inv_acc))
+            if not inv_recs:
+                ok = False
+                failures.append("%s: the must-refuse files produced no results" % title)
+        if other or inv_other:
+            print("   unexpected push output lines: %s" % (other + inv_other)[:3])
+        if bad_served:
+            print("   %d served line(s) are not STIX objects with an id" % bad_served)
+
+        missing, extra = sorted(acc_all - srv_all), sorted(srv_all - acc_all)
+        if ok:
+            print("   OK: the %d accepted (id, version) pairs are exactly the ones served" % len(acc_all))
+        else:
+            print("   MISMATCH: %d accepted but not served, %d served but not accepted"
+                  % (len(missing), len(extra)))
+            for label, items in (("not served", missing), ("not accepted", extra)):
+                for ident, ver in items[:5]:
+                    print("     %s: %s %s" % (label, ident, ver))
+                if len(items) > 5:
+                    print("     ... %d more %s" % (len(items) - 5, label))
+            failures.append("%s: MISMATCH" % title)
+        totals.append((title, len(all_recs), n_acc_records, n_rej, len(acc_all), len(srv_all),
+                       "OK" if ok else "MISMATCH"))
+
+    print()
+    print("== Summary: every object pushed through TAXII, read back with every version")
+    print("   %-22s %7s %8s %8s %9s %7s  %s" % ("collection", "pushed", "accepted", "rejected",
+                                               "distinct", "served", "result"))
+    for row in totals:
+        print("   %-22s %7d %8d %8d %9d %7d  %s" % row)
+    if failures:
+        print("   FAILED: " + "; ".join(failures))
+        return 1
+    print("   all collections OK")
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "summary":
+        return cmd_summary(argv[2:])
+    if len(argv) == 3 and argv[1] == "report":
+        return cmd_report(argv[2])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
