@@ -28,7 +28,7 @@ TIME_RE = re.compile(r"(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(?:\.(\d+))?[Zz]")
 STIX_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*--[0-9a-fA-F-]{36}")
 TIME_ANY_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 MAX_GROUPS = 12        # rejection reasons printed per collection
-MAX_PER_GROUP = 4      # objects named per reason
+MAX_PER_GROUP = 3      # objects named per reason
 
 
 def norm_time(s):
@@ -187,7 +187,8 @@ def print_rejections(recs, out_path, indent="   "):
         print(head)
         print(textwrap.fill("; ".join(names) + more, width=118,
                             initial_indent=indent + "        ",
-                            subsequent_indent=indent + "        "))
+                            subsequent_indent=indent + "        ",
+                            break_long_words=False, break_on_hyphens=False))
     if len(ordered) > MAX_GROUPS:
         rest = sum(len(rs) for _, rs in ordered[MAX_GROUPS:])
         print("%s  ... %d more reason(s) covering %d object(s), in the full list"
@@ -250,7 +251,8 @@ def cmd_report(work):
             served_by_type[o.get("type") or type_of(o["id"])].add((o["id"], object_version(o)))
         acc_all = set().union(*acc_by_type.values()) if acc_by_type else set()
         srv_all = set().union(*served_by_type.values()) if served_by_type else set()
-        ok = acc_all == srv_all and bad_served == 0 and not other and not inv_other
+        same = acc_all == srv_all and bad_served == 0
+        ok = same and not other and not inv_other
 
         n_files = len({r.get("file") for r in all_recs})
         n_rej = sum(rejected_by_type.values())
@@ -272,9 +274,15 @@ def cmd_report(work):
             print("   must be refused (%d file(s)):" % len(by_file))
             for fpath, rs in by_file.items():
                 r0 = rs[0]
-                what = ("rejected whole" if whole_file(r0) else
-                        "%d/%d object(s) rejected" % (sum(1 for r in rs if r.get("result") != "accepted"), len(rs)))
-                msg = (r0.get("message") or "").strip()
+                nrej = sum(1 for r in rs if r.get("result") != "accepted")
+                if whole_file(r0) and r0.get("result") != "accepted":
+                    what = "rejected whole"
+                elif nrej == len(rs):
+                    what = "%d/%d object(s) rejected" % (nrej, len(rs))
+                else:
+                    what = "ACCEPTED %d/%d (must be refused)" % (len(rs) - nrej, len(rs))
+                bad = [r for r in rs if r.get("result") != "accepted"]
+                msg = ((bad[0] if bad else r0).get("message") or "").strip()
                 print("     %-58s %s: %s" % (short_file(fpath), what, msg[:90]))
             if inv_acc:
                 ok = False
@@ -289,8 +297,9 @@ def cmd_report(work):
             print("   %d served line(s) are not STIX objects with an id" % bad_served)
 
         missing, extra = sorted(acc_all - srv_all), sorted(srv_all - acc_all)
-        if ok:
-            print("   OK: the %d accepted (id, version) pairs are exactly the ones served" % len(acc_all))
+        if same:
+            print("   %s: the %d accepted (id, version) pairs are exactly the ones served"
+                  % ("OK" if ok else "FAIL (see above)", len(acc_all)))
         else:
             print("   MISMATCH: %d accepted but not served, %d served but not accepted"
                   % (len(missing), len(extra)))
@@ -301,7 +310,7 @@ def cmd_report(work):
                     print("     ... %d more %s" % (len(items) - 5, label))
             failures.append("%s: MISMATCH" % title)
         totals.append((title, len(all_recs), n_acc_records, n_rej, len(acc_all), len(srv_all),
-                       "OK" if ok else "MISMATCH"))
+                       "OK" if ok else ("FAIL" if same else "MISMATCH")))
 
     print()
     print("== Summary: every object pushed through TAXII, read back with every version")
