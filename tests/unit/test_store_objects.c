@@ -71,6 +71,7 @@ static void key_of(const char *ts, char *key, size_t n) {
 typedef struct obj {
     char body[512];
     char key[64];
+    char version[64];
     store_object_in in;
 } obj;
 
@@ -81,11 +82,12 @@ static void mkobj(obj *o, const char *id, const char *spec, const char *modified
              "\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"%s\",\"name\":\"%s\"}",
              spec, id, modified, name);
     key_of(modified, o->key, sizeof o->key);
+    snprintf(o->version, sizeof o->version, "%s", modified);
     o->in.id = id;
     o->in.type = "indicator";
     o->in.spec_version = spec;
     o->in.has_version = 1;
-    o->in.version = modified;
+    o->in.version = o->version;
     o->in.version_key = o->key;
     o->in.body = o->body;
     o->in.body_len = strlen(o->body);
@@ -308,6 +310,8 @@ static void test_duplicate_and_conflict(void **state) {
     /* byte-equal */
     same = a;
     same.in.body = same.body;
+    same.in.version = same.version;
+    same.in.version_key = same.key;
     store_put_outcome o = put1(f, &same.in, 200);
     assert_int_equal(o.result, STORE_DUPLICATE);
     assert_int_equal(o.date_added, 100);
@@ -340,6 +344,8 @@ static void test_duplicate_and_conflict(void **state) {
     mkobj(&b, ID_B, "2.1", "2021-05-05T00:00:00.000Z", "b");
     b_dup = b;
     b_dup.in.body = b_dup.body;
+    b_dup.in.version = b_dup.version;
+    b_dup.in.version_key = b_dup.key;
     mkobj(&b_bad, ID_B, "2.1", "2021-05-05T00:00:00.000Z", "not b");
     mkobj(&c, ID_C, "2.1", "2021-05-05T00:00:00.000Z", "c");
     store_object_in in[4] = {b.in, b_dup.in, b_bad.in, c.in};
