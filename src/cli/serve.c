@@ -1,0 +1,179 @@
+/* serve.c - `enlace serve DIR`: run the node's TAXII 2.1 server until SIGTERM/SIGINT. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "taxii/server.h"
+#include "util/secret.h"
+
+static const char serve_usage[] =
+    "usage: enlace serve DIR [options]\n"
+    "Serve the node in DIR over TAXII 2.1 (discovery /taxii2/, API root /api/).\n"
+    "  --listen HOST:PORT        address to listen on (default 127.0.0.1:8021; port 0 picks a free\n"
+    "                            port; plain HTTP only on loopback, else TLS is required)\n"
+    "  --tls-cert FILE           PEM certificate (chain) for HTTPS, with --tls-key\n"
+    "  --tls-key FILE            PEM private key for HTTPS\n"
+    "  --threads N               worker threads (default 4)\n"
+    "  --max-content-length B    largest POST body in bytes (default 10485760)\n"
+    "  --page-limit N            default page size (default 1000)\n"
+    "  --page-max N              largest page size honoured (default 10000)\n"
+    "  --help                    show this help\n"
+    "When ready, prints one line: enlace: listening on URL\n";
+
+/* Print server diagnostics as single lines on stderr. */
+static void log_line(void *ctx, const char *line) {
+    (void)ctx;
+    fprintf(stderr, "enlace: %s\n", line);
+}
+
+static int parse_size(const char *opt, const char *v, size_t *out) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+    if (!v || !*v || *end || errno || n == 0 || v[0] == '-') {
+        fprintf(stderr, "enlace serve: %s needs a positive integer\n", opt);
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
+/* Read a whole (small) file into a NUL-terminated malloc'd string. */
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap || len + n > 1 << 20) {
+            cap = (len + n + 1) * 2;
+            char *p = len + n > 1 << 20 ? NULL : realloc(buf, cap);
+            if (!p) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
+        }
+        memcpy(buf + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    if (!buf) buf = calloc(1, 1);
+    else buf[len] = '\0';
+    return buf;
+}
+
+int cli_serve(int argc, char **argv) {
+    taxii_config cfg;
+    taxii_config_defaults(&cfg);
+    const char *dir = NULL, *cert_path = NULL, *key_path = NULL;
+    size_t threads = cfg.threads;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(serve_usage, stdout);
+            return 0;
+        }
+        int takes_value = 1, rc = 0;
+        if (strcmp(a, "--listen") == 0) cfg.listen = v;
+        else if (strcmp(a, "--tls-cert") == 0) cert_path = v;
+        else if (strcmp(a, "--tls-key") == 0) key_path = v;
+        else if (strcmp(a, "--threads") == 0) rc = parse_size(a, v, &threads);
+        else if (strcmp(a, "--max-content-length") == 0) rc = parse_size(a, v, &cfg.max_content_length);
+        else if (strcmp(a, "--page-limit") == 0) rc = parse_size(a, v, &cfg.page_limit);
+        else if (strcmp(a, "--page-max") == 0) rc = parse_size(a, v, &cfg.page_max);
+        else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "enlace serve: unknown option %s (see --help)\n", a);
+            return 2;
+        } else {
+            takes_value = 0;
+            if (dir) {
+                fprintf(stderr, "enlace serve: one node directory only (see --help)\n");
+                return 2;
+            }
+            dir = a;
+        }
+        if (rc) return 2;
+        if (takes_value) {
+            if (!v) {
+                fprintf(stderr, "enlace serve: %s needs a value\n", a);
+                return 2;
+            }
+            i++;
+        }
+    }
+    if (!dir) {
+        fprintf(stderr, "enlace serve: missing node directory (see --help)\n");
+        return 2;
+    }
+    if (threads > 256) {
+        fprintf(stderr, "enlace serve: --threads must be 1-256\n");
+        return 2;
+    }
+    cfg.threads = (unsigned)threads;
+    if (!cert_path != !key_path) {
+        fprintf(stderr, "enlace serve: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (enlace_secret_init() != 0) {
+        fprintf(stderr, "enlace serve: cannot initialise libsodium\n");
+        return 1;
+    }
+    char *cert = NULL, *key = NULL;
+    if (cert_path) {
+        cert = read_file(cert_path);
+        key = read_file(key_path);
+        if (!cert || !key) {
+            fprintf(stderr, "enlace serve: cannot read %s\n", !cert ? cert_path : key_path);
+            free(cert);
+            free(key);
+            return 1;
+        }
+    }
+    char db[PATH_MAX];
+    snprintf(db, sizeof db, "%s/enlace.db", dir);
+    cfg.db_path = db;
+    cfg.tls_cert_pem = cert;
+    cfg.tls_key_pem = key;
+    cfg.log = log_line;
+
+    /* Block the stop signals before any server thread exists, so every thread inherits the
+     * mask and only sigwait() below sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    taxii_server *srv = NULL;
+    enlace_err err;
+    enlace_err_clear(&err);
+    int rc = taxii_server_start(&cfg, &srv, &err);
+    if (key) {
+        memset(key, 0, strlen(key));
+        free(key);
+    }
+    free(cert);
+    if (rc != 0) {
+        if (rc == ENLACE_ENOTFOUND)
+            fprintf(stderr, "enlace serve: no node at %s (run: enlace init %s)\n", dir, dir);
+        else
+            fprintf(stderr, "enlace serve: %s\n", err.msg);
+        return rc == ENLACE_EINVAL ? 2 : 1;
+    }
+    printf("enlace: listening on %s\n", taxii_server_url(srv));
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    taxii_server_stop(srv, 10000);
+    return 0;
+}

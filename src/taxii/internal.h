@@ -1,0 +1,63 @@
+/* internal.h - state shared by server.c (daemon, store pool) and routes.c (request handling);
+ * not part of the taxii module's public interface (that is server.h). */
+#ifndef ENLACE_TAXII_INTERNAL_H
+#define ENLACE_TAXII_INTERNAL_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "taxii/auth.h"
+#include "taxii/page.h"
+#include "taxii/server.h"
+
+/* How long a status resource is served (T§4.3: at least 24 hours) and when it is purged. */
+#define TAXII_STATUS_TTL_US (24LL * 3600 * 1000000)
+#define TAXII_STATUS_PURGE_US (7LL * 24 * 3600 * 1000000)
+
+struct taxii_server {
+    taxii_config cfg;                 /* limits; string pointers are not used after start */
+    struct MHD_Daemon *daemon;
+    pthread_mutex_t mu;               /* guards the pool and last_purge_us */
+    pthread_cond_t cv;                /* signalled when a connection is returned */
+    store **pool;                     /* pool_n open connections */
+    unsigned char *busy;              /* busy[i]: pool[i] is lent out */
+    size_t pool_n;
+    int64_t last_purge_us;
+    size_t active;                    /* requests between first call and completion (under mu) */
+    taxii_auth_cache *auth;
+    unsigned char cursor_key[TAXII_CURSOR_KEY_LEN];
+    char party[16];
+    char org[256];
+    char url[128];
+};
+
+/* Per-request state, MHD's *con_cls; freed by taxii_request_done. */
+typedef struct taxii_request {
+    int64_t started_us;       /* request_timestamp of a POST (T§4.3.1) */
+    int collecting;           /* a POST passed its checks and its body is being read */
+    int64_t user_rowid;
+    int64_t coll_rowid;
+    char *body;
+    size_t len, cap;
+    int too_big;              /* body exceeded max_content_length: answer 413 at the end */
+} taxii_request;
+
+/* Lend a store connection to the calling thread (blocks while all are lent). Can't fail. */
+store *taxii_pool_borrow(taxii_server *srv);
+/* Give it back. */
+void taxii_pool_return(taxii_server *srv, store *s);
+/* Send one diagnostic line through cfg.log (printf-style). */
+void taxii_log(taxii_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* MHD access handler (closure: the taxii_server). */
+enum MHD_Result taxii_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                             const char *version, const char *upload_data, size_t *upload_data_size,
+                             void **con_cls);
+/* MHD completion callback: frees the taxii_request. */
+void taxii_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe);
+
+#endif

@@ -1,0 +1,774 @@
+/* routes.c - TAXII 2.1 request handling: authenticate, route, negotiate, then serve discovery,
+ * the API root, collections, manifests, objects, versions, POST and DELETE (T§4, T§5). */
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stix/id.h"
+#include "stix/span.h"
+#include "stix/time.h"
+#include "stix/validate.h"
+#include "taxii/error.h"
+#include "taxii/filter.h"
+#include "taxii/internal.h"
+#include "taxii/media.h"
+#include "util/buf.h"
+#include "util/clock.h"
+
+#define STIX_MEDIA_21 "application/stix+json;version=2.1"
+/* Query parameters read per request; more is a 400 (no real client sends that many). */
+#define MAX_PARAMS 64
+#define MAX_HEADERS 4
+
+/* ---- replies -------------------------------------------------------------------------------- */
+
+typedef struct reply {
+    unsigned status;
+    enlace_buf body;
+    int nh;
+    const char *hname[MAX_HEADERS];
+    char hval[MAX_HEADERS][128];
+} reply;
+
+static void reply_header(reply *r, const char *name, const char *value) {
+    if (r->nh >= MAX_HEADERS) return;
+    r->hname[r->nh] = name;
+    snprintf(r->hval[r->nh], sizeof r->hval[r->nh], "%s", value);
+    r->nh++;
+}
+
+/* Replace whatever r holds by an error resource (T§3.6.1). */
+static void reply_error(reply *r, unsigned status, const char *description) {
+    enlace_buf_free(&r->body);
+    r->status = status;
+    r->nh = 0;
+    taxii_error_json(&r->body, (int)status, NULL, description);
+}
+
+static void reply_500(taxii_server *srv, reply *r, const char *what, const enlace_err *err) {
+    taxii_log(srv, "%s: %s", what, err ? err->msg : "failed");
+    reply_error(r, 500, "the server could not complete the request");
+}
+
+/* Queue r on conn (taking its body); every response carries the TAXII media type (T§3.1). */
+static enum MHD_Result reply_send(struct MHD_Connection *conn, reply *r) {
+    static const char oom_body[] = "{\"title\":\"Internal Server Error\",\"http_status\":\"500\"}";
+    struct MHD_Response *resp;
+    unsigned status = r->status;
+    if (r->body.oom || !r->body.p) {
+        enlace_buf_free(&r->body);
+        status = 500;
+        r->nh = 0;
+        resp = MHD_create_response_from_buffer(sizeof oom_body - 1, (void *)oom_body, MHD_RESPMEM_PERSISTENT);
+    } else {
+        size_t len = r->body.len;
+        char *p = enlace_buf_steal(&r->body);
+        resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+        if (!resp) free(p);
+    }
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
+    for (int i = 0; i < r->nh; i++) MHD_add_response_header(resp, r->hname[i], r->hval[i]);
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---- routing -------------------------------------------------------------------------------- */
+
+typedef enum {
+    R_NONE, R_DISCOVERY, R_APIROOT, R_STATUS, R_COLLECTIONS, R_COLLECTION, R_MANIFEST, R_OBJECTS, R_OBJECT,
+    R_VERSIONS
+} route_kind;
+
+typedef struct route {
+    route_kind kind;
+    char coll[256];          /* collection id or alias */
+    char obj[STIX_ID_MAX];   /* object id */
+    char status_id[64];
+} route;
+
+static int copy_seg(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n == 0 || n >= cap) return -1;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+/* Parse url into r. Paths must end in '/' (T§3.1). Returns 0, or -1 for "no such resource". */
+static int route_parse(const char *url, route *r) {
+    char buf[1024], *seg[8];
+    int n = 0;
+    memset(r, 0, sizeof *r);
+    size_t len = strlen(url);
+    if (len < 2 || len >= sizeof buf || url[0] != '/' || url[len - 1] != '/') return -1;
+    memcpy(buf, url + 1, len - 1);
+    buf[len - 2] = '\0';  /* drop the trailing '/' */
+    for (char *p = buf;;) {
+        if (n == 8) return -1;
+        seg[n++] = p;
+        char *slash = strchr(p, '/');
+        if (!slash) break;
+        *slash = '\0';
+        p = slash + 1;
+    }
+    for (int i = 0; i < n; i++)
+        if (!*seg[i]) return -1;
+    if (n == 1 && strcmp(seg[0], "taxii2") == 0) return r->kind = R_DISCOVERY, 0;
+    if (strcmp(seg[0], "api") != 0) return -1;
+    if (n == 1) return r->kind = R_APIROOT, 0;
+    if (n == 3 && strcmp(seg[1], "status") == 0) {
+        if (copy_seg(r->status_id, sizeof r->status_id, seg[2])) return -1;
+        return r->kind = R_STATUS, 0;
+    }
+    if (strcmp(seg[1], "collections") != 0) return -1;
+    if (n == 2) return r->kind = R_COLLECTIONS, 0;
+    if (copy_seg(r->coll, sizeof r->coll, seg[2])) return -1;
+    if (n == 3) return r->kind = R_COLLECTION, 0;
+    if (n == 4 && strcmp(seg[3], "manifest") == 0) return r->kind = R_MANIFEST, 0;
+    if (strcmp(seg[3], "objects") != 0) return -1;
+    if (n == 4) return r->kind = R_OBJECTS, 0;
+    if (copy_seg(r->obj, sizeof r->obj, seg[4])) return -1;
+    if (n == 5) return r->kind = R_OBJECT, 0;
+    if (n == 6 && strcmp(seg[5], "versions") == 0) return r->kind = R_VERSIONS, 0;
+    return -1;
+}
+
+static const char *route_allow(route_kind k) {
+    return k == R_OBJECTS ? "GET, POST" : k == R_OBJECT ? "GET, DELETE" : "GET";
+}
+
+static int method_allowed(route_kind k, const char *method) {
+    if (strcmp(method, "GET") == 0) return 1;
+    if (strcmp(method, "POST") == 0) return k == R_OBJECTS;
+    if (strcmp(method, "DELETE") == 0) return k == R_OBJECT;
+    return 0;
+}
+
+/* ---- query parameters ----------------------------------------------------------------------- */
+
+typedef struct params {
+    taxii_param p[MAX_PARAMS];
+    size_t n;
+    int overflow;
+} params;
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    params *ps = cls;
+    if (ps->n == MAX_PARAMS) {
+        ps->overflow = 1;
+        return MHD_NO;
+    }
+    ps->p[ps->n].key = key;
+    ps->p[ps->n].value = value;
+    ps->n++;
+    return MHD_YES;
+}
+
+/* ---- simple resources (T§4.1, T§4.2, T§4.3, T§5.1, T§5.2) ----------------------------------- */
+
+static void serve_discovery(taxii_server *srv, reply *r) {
+    enlace_buf *b = &r->body;
+    r->status = 200;
+    enlace_buf_puts(b, "{\"title\":");
+    enlace_buf_printf(b, "\"enlace node%s%s\"", srv->party[0] ? " " : "", srv->party);
+    enlace_buf_puts(b, ",\"description\":");
+    char d[400];
+    snprintf(d, sizeof d, "STIX 2.1 over TAXII 2.1%s%s", srv->org[0] ? " for " : "", srv->org);
+    enlace_buf_json_str(b, d);
+    enlace_buf_puts(b, ",\"default\":\"/api/\",\"api_roots\":[\"/api/\"]}");
+}
+
+static void serve_api_root(taxii_server *srv, reply *r) {
+    enlace_buf *b = &r->body;
+    r->status = 200;
+    enlace_buf_puts(b, "{\"title\":");
+    char t[300];
+    snprintf(t, sizeof t, "enlace API root%s%s", srv->org[0] ? " of " : "", srv->org);
+    enlace_buf_json_str(b, t);
+    enlace_buf_printf(b,
+                      ",\"description\":\"Collections of STIX 2.1 objects shared through this node\""
+                      ",\"versions\":[\"" TAXII_MEDIA_TYPE "\"],\"max_content_length\":%zu}",
+                      srv->cfg.max_content_length);
+}
+
+static void serve_status(taxii_server *srv, store *s, const route *rt, const store_user *u, reply *r) {
+    char *json = NULL;
+    enlace_err err;
+    int rc = store_status_get(s, rt->status_id, u->rowid, enlace_clock_now_us(), TAXII_STATUS_TTL_US, &json, &err);
+    if (rc == ENLACE_ENOTFOUND) return reply_error(r, 404, "no such status resource");
+    if (rc != 0) return reply_500(srv, r, "status lookup", &err);
+    r->status = 200;
+    enlace_buf_puts(&r->body, json);
+    free(json);
+}
+
+static void collection_json(enlace_buf *b, const store_collection *c) {
+    enlace_buf_puts(b, "{\"id\":");
+    enlace_buf_json_str(b, c->id);
+    enlace_buf_puts(b, ",\"title\":");
+    enlace_buf_json_str(b, c->title);
+    if (c->description[0]) {
+        enlace_buf_puts(b, ",\"description\":");
+        enlace_buf_json_str(b, c->description);
+    }
+    if (c->alias[0]) {
+        enlace_buf_puts(b, ",\"alias\":");
+        enlace_buf_json_str(b, c->alias);
+    }
+    enlace_buf_printf(b, ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[\"" STIX_MEDIA_21 "\"]}",
+                      c->can_read ? "true" : "false", c->can_write ? "true" : "false");
+}
+
+static void serve_collections(taxii_server *srv, store *s, const store_user *u, reply *r) {
+    store_collection *cs = NULL;
+    size_t n = 0;
+    enlace_err err;
+    if (store_collection_list(s, u->rowid, &cs, &n, &err) != 0) return reply_500(srv, r, "collection list", &err);
+    r->status = 200;
+    enlace_buf_puts(&r->body, "{");
+    size_t shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!cs[i].can_read && !cs[i].can_write) continue;
+        enlace_buf_puts(&r->body, shown++ ? "," : "\"collections\":[");
+        collection_json(&r->body, &cs[i]);
+    }
+    enlace_buf_puts(&r->body, shown ? "]}" : "}");  /* no collections: {} (T§5.1.1) */
+    free(cs);
+}
+
+/* Find the collection the route names as seen by u. Fills r with 404/500 and returns -1 when it
+ * is unknown or invisible (no grant), so its existence never leaks (T App. B). */
+static int find_collection(taxii_server *srv, store *s, const route *rt, const store_user *u, store_collection *c,
+                           reply *r) {
+    enlace_err err;
+    int rc = store_collection_find(s, rt->coll, u->rowid, c, &err);
+    if (rc == ENLACE_ENOTFOUND || (rc == 0 && !c->can_read && !c->can_write)) {
+        reply_error(r, 404, "no such collection");
+        return -1;
+    }
+    if (rc != 0) {
+        reply_500(srv, r, "collection lookup", &err);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- manifest, objects, object, versions (T§5.3, T§5.4, T§5.6, T§5.8) ---------------------- */
+
+typedef struct page_ctx {
+    route_kind kind;
+    enlace_buf *b;
+    size_t count;
+    int64_t first_us, last_us;
+} page_ctx;
+
+/* store_row_fn: append one row to the response being built, streaming stored text as is. */
+static int page_row(void *ctx, const store_row *row) {
+    page_ctx *p = ctx;
+    enlace_buf *b = p->b;
+    if (p->count == 0) {
+        enlace_buf_puts(b, p->kind == R_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
+        p->first_us = row->date_added;
+    } else {
+        enlace_buf_append(b, ",", 1);
+    }
+    if (p->kind == R_OBJECTS || p->kind == R_OBJECT) {
+        enlace_buf_append(b, row->body, row->body_len);
+    } else if (p->kind == R_VERSIONS) {
+        enlace_buf_json_str(b, row->version);
+    } else {
+        char ts[TAXII_TIME_LEN];
+        taxii_time_format(row->date_added, ts);
+        enlace_buf_puts(b, "{\"id\":");
+        enlace_buf_json_str(b, row->id);
+        enlace_buf_printf(b, ",\"date_added\":\"%s\",\"version\":", ts);
+        enlace_buf_json_str(b, row->version);
+        enlace_buf_puts(b, ",\"media_type\":");
+        char mt[64];
+        snprintf(mt, sizeof mt, "application/stix+json;version=%s", row->spec_version);
+        enlace_buf_json_str(b, mt);
+        enlace_buf_puts(b, "}");
+    }
+    p->last_us = row->date_added;
+    p->count++;
+    return b->oom ? 1 : 0;
+}
+
+static taxii_endpoint endpoint_of(route_kind k) {
+    switch (k) {
+    case R_MANIFEST: return TAXII_EP_MANIFEST;
+    case R_OBJECT: return TAXII_EP_OBJECT;
+    case R_VERSIONS: return TAXII_EP_VERSIONS;
+    default: return TAXII_EP_OBJECTS;
+    }
+}
+
+static void serve_page(taxii_server *srv, store *s, const route *rt, const store_user *u, const params *ps,
+                       reply *r) {
+    store_collection c;
+    if (find_collection(srv, s, rt, u, &c, r) != 0) return;
+    if (!c.can_read) return reply_error(r, 403, "you may not read this collection");
+    const char *object_id = (rt->kind == R_OBJECT || rt->kind == R_VERSIONS) ? rt->obj : NULL;
+    taxii_endpoint ep = endpoint_of(rt->kind);
+    taxii_filter f;
+    enlace_err err;
+    int rc = taxii_filter_parse(ep, ps->p, ps->n, srv->cfg.page_limit, srv->cfg.page_max, &f, &err);
+    if (rc == ENLACE_EINVAL) return reply_error(r, 400, err.msg);
+    if (rc != 0) return reply_500(srv, r, "query parameters", &err);
+
+    unsigned char qhash[32];
+    taxii_filter_hash(&f, ep, c.id, object_id, qhash);
+    store_query q;
+    taxii_filter_to_query(&f, c.rowid, object_id, &q);
+    if (f.next) {
+        int64_t pos = 0;
+        if (taxii_cursor_decode(srv->cursor_key, f.next, qhash, u->rowid, &pos, &err) != 0) {
+            taxii_filter_free(&f);
+            return reply_error(r, 400, "invalid next");
+        }
+        if (pos > q.after_us) q.after_us = pos;
+    }
+    page_ctx p = {rt->kind, &r->body, 0, 0, 0};
+    int more = 0;
+    rc = store_query_objects(s, &q, page_row, &p, &more, &err);
+    int had_next = f.next != NULL;
+    taxii_filter_free(&f);
+    if (rc != 0) return reply_500(srv, r, "object query", &err);
+    /* T§5.6/§5.8: an object with nothing visible under these filters is "not found". */
+    if (p.count == 0 && object_id && !had_next) return reply_error(r, 404, "no such object");
+
+    r->status = 200;
+    enlace_buf_puts(&r->body, p.count ? "]," : "{");
+    enlace_buf_printf(&r->body, "\"more\":%s", more ? "true" : "false");
+    if (more && p.count) {
+        char cur[TAXII_CURSOR_MAX];
+        taxii_cursor_encode(srv->cursor_key, p.last_us, qhash, u->rowid, cur);
+        enlace_buf_printf(&r->body, ",\"next\":\"%s\"", cur);
+    }
+    enlace_buf_puts(&r->body, "}");
+    if (p.count) {  /* T§3.2: date_added of the first and last item of this response */
+        char ts[TAXII_TIME_LEN];
+        taxii_time_format(p.first_us, ts);
+        reply_header(r, "X-TAXII-Date-Added-First", ts);
+        taxii_time_format(p.last_us, ts);
+        reply_header(r, "X-TAXII-Date-Added-Last", ts);
+    }
+}
+
+/* ---- DELETE (T§5.7) --------------------------------------------------------------------------- */
+
+/* 200 with an empty JSON object as body: T§5.7 defines no response resource, and "{}" keeps the
+ * body valid for the media type every response carries. */
+static void serve_delete(taxii_server *srv, store *s, const route *rt, const store_user *u, const params *ps,
+                         reply *r) {
+    store_collection c;
+    if (find_collection(srv, s, rt, u, &c, r) != 0) return;
+    if (!c.can_read || !c.can_write) return reply_error(r, 403, "deleting needs read and write access");
+    taxii_filter f;
+    enlace_err err;
+    int rc = taxii_filter_parse(TAXII_EP_DELETE, ps->p, ps->n, srv->cfg.page_limit, srv->cfg.page_max, &f, &err);
+    if (rc == ENLACE_EINVAL) return reply_error(r, 400, err.msg);
+    if (rc != 0) return reply_500(srv, r, "query parameters", &err);
+    store_query q;
+    taxii_filter_to_query(&f, c.rowid, rt->obj, &q);
+    q.after_us = -1;
+    size_t n = 0;
+    rc = store_delete_object(s, &q, &n, &err);
+    taxii_filter_free(&f);
+    if (rc == ENLACE_ENOTFOUND) return reply_error(r, 404, "no such object");
+    if (rc == ENLACE_EINVAL) return reply_error(r, 400, err.msg);
+    if (rc != 0) return reply_500(srv, r, "delete", &err);
+    r->status = 200;
+    enlace_buf_puts(&r->body, "{}");
+}
+
+/* ---- POST (T§5.5) ----------------------------------------------------------------------------- */
+
+/* One status-details entry (T§4.3.1). */
+static void status_detail(enlace_buf *b, const char *id, const char *version, const char *message) {
+    if (b->len) enlace_buf_append(b, ",", 1);
+    enlace_buf_puts(b, "{\"id\":");
+    enlace_buf_json_str(b, id);
+    enlace_buf_puts(b, ",\"version\":");
+    enlace_buf_json_str(b, version);
+    if (message && *message) {
+        enlace_buf_puts(b, ",\"message\":");
+        enlace_buf_json_str(b, message);
+    }
+    enlace_buf_puts(b, "}");
+}
+
+static const char *member_str(json_object *o, const char *name) {
+    json_object *v;
+    if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, name, &v) &&
+        json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return NULL;
+}
+
+/* The version a status entry reports for an element we could not store: modified, else created,
+ * else "" (T§4.3.1). */
+static const char *element_version(json_object *o) {
+    const char *v = member_str(o, "modified");
+    if (!v) v = member_str(o, "created");
+    return v ? v : "";
+}
+
+static int is_ws(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
+
+/* Parse the body into *root (T§5.5). On failure fills r (400 syntax / 422 content) and returns -1. */
+static int parse_envelope(taxii_server *srv, const char *body, size_t len, json_object **root, reply *r) {
+    char msg[256];
+    json_tokener *tok = json_tokener_new_ex(srv->cfg.max_depth);
+    if (!tok) {
+        reply_error(r, 500, "out of memory");
+        return -1;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    *root = json_tokener_parse_ex(tok, body, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (jerr == json_tokener_error_depth) {
+        snprintf(msg, sizeof msg, "the body nests JSON deeper than %d levels", srv->cfg.max_depth);
+        reply_error(r, 422, msg);
+        return -1;
+    }
+    if (jerr == json_tokener_continue) {
+        size_t i = 0;
+        while (i < len && is_ws(body[i])) i++;
+        if (i < len && body[i] != '{' && body[i] != '[') {
+            reply_error(r, 422, "the body is not a TAXII envelope (a JSON object)");
+            return -1;
+        }
+        snprintf(msg, sizeof msg, "invalid JSON: unexpected end of input at byte %zu", len);
+        reply_error(r, 400, msg);
+        return -1;
+    }
+    if (jerr != json_tokener_success) {
+        snprintf(msg, sizeof msg, "invalid JSON: %s at byte %zu", json_tokener_error_desc(jerr), end);
+        reply_error(r, 400, msg);
+        return -1;
+    }
+    for (size_t i = end; i < len; i++)
+        if (!is_ws(body[i])) {
+            json_object_put(*root);
+            snprintf(msg, sizeof msg, "invalid JSON: unexpected data after the value at byte %zu", i);
+            reply_error(r, 400, msg);
+            return -1;
+        }
+    return 0;
+}
+
+static void maybe_purge(taxii_server *srv, store *s, int64_t now) {
+    int due = 0;
+    pthread_mutex_lock(&srv->mu);
+    if (now - srv->last_purge_us > 3600LL * 1000000) {
+        srv->last_purge_us = now;
+        due = 1;
+    }
+    pthread_mutex_unlock(&srv->mu);
+    enlace_err err;
+    if (due && store_status_purge(s, now - TAXII_STATUS_PURGE_US, &err) != 0) taxii_log(srv, "status purge: %s", err.msg);
+}
+
+static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *r) {
+    json_object *root = NULL, *arr = NULL;
+    if (parse_envelope(srv, req->body ? req->body : "", req->len, &root, r) != 0) return;
+    if (!json_object_is_type(root, json_type_object)) {
+        json_object_put(root);
+        return reply_error(r, 422, "the body is not a TAXII envelope (a JSON object)");
+    }
+    if (!json_object_object_get_ex(root, "objects", &arr) || !json_object_is_type(arr, json_type_array)) {
+        json_object_put(root);
+        return reply_error(r, 422, "the envelope has no 'objects' list");
+    }
+    size_t n = json_object_array_length(arr);
+    if (n > srv->cfg.max_objects) {
+        json_object_put(root);
+        char msg[128];
+        snprintf(msg, sizeof msg, "the envelope holds %zu objects; at most %zu are accepted", n, srv->cfg.max_objects);
+        return reply_error(r, 422, msg);
+    }
+    stix_span *spans = calloc(n ? n : 1, sizeof *spans);
+    stix_meta *meta = calloc(n ? n : 1, sizeof *meta);
+    store_object_in *in = calloc(n ? n : 1, sizeof *in);
+    store_put_outcome *outs = calloc(n ? n : 1, sizeof *outs);
+    size_t *idx = calloc(n ? n : 1, sizeof *idx);   /* in[k] came from element idx[k] */
+    char *minified = malloc(req->len + 1);
+    enlace_buf bad = ENLACE_BUF_INIT;
+    size_t n_spans = 0, k = 0, n_ok = 0, n_bad = 0;
+    if (!spans || !meta || !in || !outs || !idx || !minified) {
+        reply_error(r, 500, "out of memory");
+        goto done;
+    }
+    if (stix_envelope_spans(req->body, req->len, spans, n, &n_spans) != 0 || n_spans != n) {
+        reply_500(srv, r, "envelope scan", NULL);
+        goto done;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *el = json_object_array_get_idx(arr, i);
+        char reason[512];
+        if (!json_object_is_type(el, json_type_object)) {
+            snprintf(reason, sizeof reason, "element %zu of 'objects' is not a JSON object", i);
+            status_detail(&bad, "", "", reason);
+            n_bad++;
+            continue;
+        }
+        if (stix_validate(el, &meta[i], reason, sizeof reason) != 0) {
+            const char *id = member_str(el, "id");
+            status_detail(&bad, id ? id : "", element_version(el), reason);
+            n_bad++;
+            continue;
+        }
+        size_t mlen = stix_json_minify(req->body + spans[i].off, spans[i].len, minified + used);
+        in[k] = (store_object_in){meta[i].id, meta[i].type, meta[i].spec_version, meta[i].has_version,
+                                  meta[i].version, meta[i].version_key, minified + used, mlen};
+        used += mlen;
+        idx[k++] = i;
+    }
+    int64_t now = enlace_clock_now_us();
+    enlace_err err;
+    int stored = k == 0 || store_put_objects(s, req->coll_rowid, in, k, now, outs, &err) == 0;
+    if (!stored) taxii_log(srv, "storing %zu objects: %s", k, err.msg);
+    /* Report in envelope order: merge the stored results back into a single pass. */
+    enlace_buf succ = ENLACE_BUF_INIT, fail = ENLACE_BUF_INIT;
+    size_t n_succ = 0, n_fail = n_bad;
+    for (size_t j = 0; j < k; j++) {
+        const stix_meta *m = &meta[idx[j]];
+        char msg[800];
+        if (!stored) {
+            status_detail(&fail, m->id, m->has_version ? m->version : "", "not stored: the node's storage failed");
+            n_fail++;
+        } else if (outs[j].result == STORE_CONFLICT) {
+            status_detail(&fail, m->id, outs[j].version, outs[j].reason[0] ? outs[j].reason : "a different object is stored under this id and version");
+            n_fail++;
+        } else {
+            if (outs[j].result == STORE_DUPLICATE)
+                snprintf(msg, sizeof msg, "already stored%s%s", m->warnings[0] ? "; " : "", m->warnings);
+            else
+                snprintf(msg, sizeof msg, "%s", m->warnings);
+            status_detail(&succ, m->id, outs[j].version, msg);
+            n_succ++;
+        }
+    }
+    n_ok = n_succ;
+    if (bad.len) {  /* failures from validation come after storage failures; order is per kind */
+        if (fail.len) enlace_buf_append(&fail, ",", 1);
+        enlace_buf_append(&fail, bad.p, bad.len);
+    }
+
+    char sid[STIX_UUID_STR], ts[TAXII_TIME_LEN];
+    stix_uuid4(sid);
+    taxii_time_format(req->started_us, ts);
+    enlace_buf *b = &r->body;
+    enlace_buf_printf(b, "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\",\"total_count\":%zu,"
+                         "\"success_count\":%zu",
+                      sid, ts, n, n_ok);
+    if (n_ok) {
+        enlace_buf_puts(b, ",\"successes\":[");
+        enlace_buf_append(b, succ.p, succ.len);
+        enlace_buf_puts(b, "]");
+    }
+    enlace_buf_printf(b, ",\"failure_count\":%zu", n_fail);
+    if (n_fail) {
+        enlace_buf_puts(b, ",\"failures\":[");
+        enlace_buf_append(b, fail.p, fail.len);
+        enlace_buf_puts(b, "]");
+    }
+    enlace_buf_puts(b, ",\"pending_count\":0}");
+    enlace_buf_free(&succ);
+    enlace_buf_free(&fail);
+    if (b->oom) {
+        reply_error(r, 500, "out of memory");
+        goto done;
+    }
+    if (store_status_put(s, sid, req->user_rowid, b->p, now, &err) != 0) {
+        reply_500(srv, r, "saving a status", &err);
+        goto done;
+    }
+    r->status = 202;
+    maybe_purge(srv, s, now);
+done:
+    enlace_buf_free(&bad);
+    free(spans);
+    free(meta);
+    free(in);
+    free(outs);
+    free(idx);
+    free(minified);
+    json_object_put(root);
+}
+
+/* Checks a POST must pass before its body is read (T§5.5). Returns 1 when the body should be
+ * collected, 0 when r holds the answer. */
+static int post_precheck(taxii_server *srv, struct MHD_Connection *conn, store *s, const route *rt,
+                         const store_user *u, taxii_request *req, reply *r) {
+    if (!taxii_content_type_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+        reply_error(r, 415, "the body must be application/taxii+json;version=2.1");
+        return 0;
+    }
+    store_collection c;
+    if (find_collection(srv, s, rt, u, &c, r) != 0) return 0;
+    if (!c.can_write) {
+        reply_error(r, 403, "you may not write to this collection");
+        return 0;
+    }
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end = NULL;
+        unsigned long long v = strtoull(cl, &end, 10);
+        if (end && *end == '\0' && v > srv->cfg.max_content_length) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "the body is larger than max_content_length (%zu bytes)", srv->cfg.max_content_length);
+            reply_error(r, 413, msg);
+            return 0;
+        }
+        if (end && *end == '\0' && v > 0) {
+            req->body = malloc((size_t)v + 1);
+            req->cap = req->body ? (size_t)v + 1 : 0;
+        }
+    }
+    req->user_rowid = u->rowid;
+    req->coll_rowid = c.rowid;
+    req->collecting = 1;
+    return 1;
+}
+
+/* ---- the handler ------------------------------------------------------------------------------ */
+
+static void unauthorized(reply *r) {
+    reply_error(r, 401, "valid credentials are required");
+    reply_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"enlace\", charset=\"UTF-8\"");
+    reply_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"enlace\"");
+}
+
+/* Everything up to (not including) a POST body. Returns 1 to go on reading the body. */
+static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char *url, const char *method,
+                      taxii_request *req, reply *r) {
+    store *s = taxii_pool_borrow(srv);
+    store_user u;
+    enlace_err err;
+    int go_on = 0;
+    route rt;
+    const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int rc = taxii_authenticate(srv->auth, s, authz, enlace_clock_now_us(), &u, &err);
+    if (rc == ENLACE_EAUTH) {
+        unauthorized(r);
+    } else if (rc != 0) {
+        reply_500(srv, r, "authentication", &err);
+    } else if (route_parse(url, &rt) != 0) {
+        reply_error(r, 404, "no such resource");
+    } else if (!method_allowed(rt.kind, method)) {
+        reply_error(r, 405, "method not allowed here");
+        reply_header(r, MHD_HTTP_HEADER_ALLOW, route_allow(rt.kind));
+    } else if (!taxii_accept_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+                                rt.kind == R_MANIFEST)) {
+        reply_error(r, 406, "responses are application/taxii+json;version=2.1");
+    } else if (strcmp(method, "POST") == 0) {
+        go_on = post_precheck(srv, conn, s, &rt, &u, req, r);
+    } else {
+        params ps = {.n = 0};
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
+        if (ps.overflow) {
+            reply_error(r, 400, "too many query parameters");
+        } else if (strcmp(method, "DELETE") == 0) {
+            serve_delete(srv, s, &rt, &u, &ps, r);
+        } else {
+            switch (rt.kind) {
+            case R_DISCOVERY: serve_discovery(srv, r); break;
+            case R_APIROOT: serve_api_root(srv, r); break;
+            case R_STATUS: serve_status(srv, s, &rt, &u, r); break;
+            case R_COLLECTIONS: serve_collections(srv, s, &u, r); break;
+            case R_COLLECTION: {
+                store_collection c;
+                if (find_collection(srv, s, &rt, &u, &c, r) == 0) {
+                    r->status = 200;
+                    collection_json(&r->body, &c);
+                }
+                break;
+            }
+            default: serve_page(srv, s, &rt, &u, &ps, r); break;
+            }
+        }
+    }
+    taxii_pool_return(srv, s);
+    return go_on;
+}
+
+enum MHD_Result taxii_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                             const char *version, const char *upload_data, size_t *upload_data_size,
+                             void **con_cls) {
+    (void)version;
+    taxii_server *srv = cls;
+    taxii_request *req = *con_cls;
+    reply r = {.status = 500, .body = ENLACE_BUF_INIT};
+    if (!req) {
+        req = calloc(1, sizeof *req);
+        if (!req) return MHD_NO;
+        req->started_us = enlace_clock_now_us();
+        *con_cls = req;
+        pthread_mutex_lock(&srv->mu);
+        srv->active++;
+        pthread_mutex_unlock(&srv->mu);
+        if (first_call(srv, conn, url, method, req, &r)) return MHD_YES;
+        return reply_send(conn, &r);
+    }
+    if (!req->collecting) return MHD_NO;  /* a response was already queued */
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->too_big) return MHD_YES;
+        if (req->len + n > srv->cfg.max_content_length) {
+            /* Keep reading (and dropping) so the client gets a clean 413 at the end. */
+            req->too_big = 1;
+            free(req->body);
+            req->body = NULL;
+            req->len = req->cap = 0;
+            return MHD_YES;
+        }
+        if (req->len + n + 1 > req->cap) {
+            size_t cap = req->cap ? req->cap : 65536;
+            while (cap < req->len + n + 1) cap *= 2;
+            char *p = realloc(req->body, cap);
+            if (!p) return MHD_NO;
+            req->body = p;
+            req->cap = cap;
+        }
+        memcpy(req->body + req->len, upload_data, n);
+        req->len += n;
+        req->body[req->len] = '\0';
+        return MHD_YES;
+    }
+    req->collecting = 0;
+    if (req->too_big) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the body is larger than max_content_length (%zu bytes)", srv->cfg.max_content_length);
+        reply_error(&r, 413, msg);
+    } else {
+        store *s = taxii_pool_borrow(srv);
+        handle_post(srv, s, req, &r);
+        taxii_pool_return(srv, s);
+    }
+    return reply_send(conn, &r);
+}
+
+void taxii_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe) {
+    (void)conn;
+    (void)toe;
+    taxii_server *srv = cls;
+    taxii_request *req = *con_cls;
+    if (!req) return;
+    pthread_mutex_lock(&srv->mu);
+    srv->active--;
+    pthread_mutex_unlock(&srv->mu);
+    free(req->body);
+    free(req);
+    *con_cls = NULL;
+}

@@ -1,0 +1,53 @@
+/* server.h - the TAXII 2.1 HTTP server (libmicrohttpd): configuration, start and graceful stop.
+ * Discovery at /taxii2/, one API root at /api/ (T§4, T§5). */
+#ifndef ENLACE_TAXII_SERVER_H
+#define ENLACE_TAXII_SERVER_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+/* One line of diagnostics (no newline) from the server, e.g. a storage failure behind a 500.
+ * The server never prints; the CLI decides where lines go. Called from server threads. */
+typedef void (*taxii_log_fn)(void *ctx, const char *line);
+
+typedef struct taxii_config {
+    const char *db_path;          /* the node's store (DIR/enlace.db); must exist */
+    const char *listen;           /* "HOST:PORT" or "[v6]:PORT"; port 0 picks a free port */
+    const char *tls_cert_pem;     /* PEM text (not a path); NULL for plain HTTP */
+    const char *tls_key_pem;      /* PEM text; set together with tls_cert_pem */
+    unsigned threads;             /* worker threads = store connections */
+    size_t max_content_length;    /* bytes of a POST body (T§4.2.1), also reported in the API root */
+    size_t page_limit;            /* default `limit` (T§3.4.1) */
+    size_t page_max;              /* largest `limit` honoured; larger requests are capped */
+    size_t max_objects;           /* objects per POSTed envelope */
+    int max_depth;                /* JSON nesting depth of a POST body */
+    taxii_log_fn log;             /* may be NULL */
+    void *log_ctx;
+} taxii_config;
+
+typedef struct taxii_server taxii_server;
+
+/* Fill c with the defaults: listen 127.0.0.1:8021, 4 threads, max_content_length 10485760,
+ * page limit 1000 (max 10000), 10000 objects per envelope, depth 64, no TLS, no log.
+ * db_path stays NULL. Can't fail. */
+void taxii_config_defaults(taxii_config *c);
+
+/* Open the store pool (cfg->threads + 1 connections), load node settings (party, org; create the
+ * "cursor_key" setting when absent), purge statuses older than 7 days, bind and start serving.
+ * Plain HTTP is refused unless the listen address is loopback (127.0.0.0/8, ::1): T§1.6.6 wants
+ * HTTPS everywhere else. TLS allows TLS 1.2 and 1.3 only (T§8.2.2).
+ * Returns 0 and *out (stop with taxii_server_stop); ENLACE_EINVAL for a bad configuration (bad
+ * listen address, plain HTTP off loopback, bad limits) -> usage error; ENLACE_ENOTFOUND when
+ * the store is missing; ENLACE_EIO when the store or the socket/TLS setup fails. */
+int taxii_server_start(const taxii_config *cfg, taxii_server **out, enlace_err *err);
+
+/* The base URL actually served, e.g. "http://127.0.0.1:40123/" (the real port when 0 was asked,
+ * "https://" with TLS, "[::1]" for IPv6). Owned by the server. */
+const char *taxii_server_url(const taxii_server *s);
+
+/* Stop gracefully: stop accepting connections, wait (at most wait_ms milliseconds) for requests
+ * in flight to finish, stop the daemon, close every store connection and free s. NULL is fine. */
+void taxii_server_stop(taxii_server *s, unsigned wait_ms);
+
+#endif
