@@ -4,14 +4,14 @@
 
 #include <json-c/json.h>
 #include <signal.h>
-#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "stix/id.h"
+#include "stix/time.h"
 #include "store/migrate.h"
 #include "util/buf.h"
 
@@ -202,46 +202,6 @@ static int step_done(store *s, sqlite3_stmt *st, const char *what, enlace_err *e
     return code;
 }
 
-/* ---- small helpers the store needs of its own ---------------------------------------------- */
-
-/* TAXII timestamp (T§2): YYYY-MM-DDTHH:MM:SS.ffffffZ for microseconds since the epoch. */
-static void fmt_taxii_time(int64_t us, char out[64]) {
-    time_t sec = (time_t)(us / 1000000);
-    long frac = (long)(us % 1000000);
-    if (frac < 0) {
-        frac += 1000000;
-        sec -= 1;
-    }
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-}
-
-/* The normalized instant key of a TAXII timestamp, the same form stix_time_parse produces:
- * 'Z' dropped, trailing zero fraction digits and a bare '.' removed. */
-static void taxii_time_key(const char *ts, char *key, size_t n) {
-    snprintf(key, n, "%s", ts);
-    size_t len = strlen(key);
-    if (len && key[len - 1] == 'Z') key[--len] = '\0';
-    if (strchr(key, '.')) {
-        while (len && key[len - 1] == '0') key[--len] = '\0';
-        if (len && key[len - 1] == '.') key[--len] = '\0';
-    }
-}
-
-/* A lowercase RFC 4122 version 4 UUID (libsodium randomness). */
-static void uuid4(char out[37]) {
-    unsigned char b[16];
-    randombytes_buf(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
-}
-
 /* ---- life cycle ---------------------------------------------------------------------------- */
 
 int store_open(const char *path, int create, store **out, enlace_err *err) {
@@ -342,9 +302,9 @@ static void coll_row(sqlite3_stmt *st, store_collection *c) {
 int store_collection_create(store *s, const char *id, const char *title, const char *description,
                             const char *alias, store_collection *out, enlace_err *err) {
     if (!s || !title) return enlace_err_set(err, ENLACE_EINVAL, "store: a collection needs a title");
-    char made[37];
+    char made[STIX_UUID_STR];
     if (!id) {
-        uuid4(made);
+        stix_uuid4(made);
         id = made;
     }
     if (alias && !*alias) alias = NULL;
@@ -706,12 +666,15 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
 
     /* A new version: strictly after everything before it in the collection (invariant 2). */
     int64_t da = now_us > *last ? now_us : *last + 1;
-    char sco_version[64], sco_key[64];
+    char sco_version[TAXII_TIME_LEN], sco_key[STIX_TIME_KEY_MAX];
     const char *version = o->version, *key = o->version_key;
     if (!o->has_version) {
-        /* An SCO without timestamps: its version is the TAXII timestamp of this first copy. */
-        fmt_taxii_time(da, sco_version);
-        taxii_time_key(sco_version, sco_key, sizeof sco_key);
+        /* An SCO without timestamps: its version is the TAXII timestamp of this first copy, and
+         * its key that timestamp normalized like any other, so match[version]=<that> finds it. */
+        taxii_time_format(da, sco_version);
+        if (stix_time_parse(sco_version, strlen(sco_version), sco_key, NULL) != 0)
+            return enlace_err_set(err, ENLACE_EINVAL, "store: date_added %lld out of range",
+                                  (long long)da);
         version = sco_version;
         key = sco_key;
     }
