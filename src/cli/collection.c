@@ -116,8 +116,7 @@ static int coll_create(int argc, char **argv) {
     enlace_err_clear(&err);
     store_collection c;
     if (store_collection_create(s, a.id, a.title, a.desc, a.alias, &c, &err) != ENLACE_OK) {
-        rc = err.code == ENLACE_ECONFLICT ? cli_fail(cmd, "the collection id or alias is already taken (%s)", err.msg)
-                                          : cli_fail(cmd, "%s", err.msg);
+        rc = cli_fail(cmd, "%s", err.msg);
     } else if (a.json) {
         enlace_buf o = ENLACE_BUF_INIT;
         enlace_buf_puts(&o, "{\"id\":");

@@ -125,6 +125,7 @@ int cli_init(int argc, char **argv) {
     enlace_err_clear(&err);
     store *s = NULL;
     if (store_open(db, 1, &s, &err) != ENLACE_OK) return cli_fail("init", "%s", err.msg);
+    chmod(db, 0600); /* users' password hashes and token digests live here */
 
     int rc = CLI_EXIT_FAIL;
     unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], ck[32];

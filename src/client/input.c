@@ -179,7 +179,15 @@ int client_input_parse(const char *text, size_t len, client_input *in, enlace_er
     } else if (!len || jerr == json_tokener_continue) {
         rc = doc_error(in, "%s", "not JSON: unexpected end of data");
     } else if (!doc && jerr != json_tokener_success) {
-        rc = doc_error(in, "not JSON: %s", json_tokener_error_desc(jerr));
+        /* Say where, so a hand-edited file can be fixed. */
+        size_t end = json_tokener_get_parse_end(tok), line = 1, col = 1;
+        for (size_t i = 0; i < end && i < len; i++, col++)
+            if (text[i] == '\n') {
+                line++;
+                col = 0;
+            }
+        in->error = str_printf("not JSON: %s at line %zu, column %zu", json_tokener_error_desc(jerr), line, col);
+        rc = in->error ? 0 : -1;
     } else if (skip_ws(text, len, json_tokener_get_parse_end(tok)) != len) {
         rc = doc_error(in, "%s", "not JSON: unexpected text after the JSON value");
     }

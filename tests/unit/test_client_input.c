@@ -103,6 +103,28 @@ static void test_not_json(void **state) {
     parse("{\"a\":", &in);
     assert_non_null(strstr(in.error, "not JSON"));
     client_input_free(&in);
+    /* The reason says where the parser stopped. */
+    parse("[\n {\"id\": \"x--1\"},\n {\"id\": nope}\n]", &in);
+    assert_non_null(in.error);
+    assert_non_null(strstr(in.error, "line 3"));
+    client_input_free(&in);
+}
+
+/* The TAXII error resource's title and description make the one-line failure (T§3.6.1). */
+static void test_error_describe(void **state) {
+    (void)state;
+    char out[256];
+    char body[] = "{\"title\":\"Too large\",\"description\":\"over\\nlimit\",\"http_status\":\"413\"}";
+    client_response r = {413, body, sizeof body - 1, "", "", ""};
+    client_error_describe(&r, out, sizeof out);
+    assert_string_equal(out, "HTTP 413: Too large: over limit");
+    char html[] = "<html>\nBad gateway</html>";
+    client_response h = {502, html, sizeof html - 1, "", "", ""};
+    client_error_describe(&h, out, sizeof out);
+    assert_string_equal(out, "HTTP 502: <html> Bad gateway</html>");
+    client_response e = {404, NULL, 0, "", "", ""};
+    client_error_describe(&e, out, sizeof out);
+    assert_string_equal(out, "HTTP 404");
 }
 
 /* A repeated "objects" member: the last one wins, as json-c decides, so bytes and ids agree. */
@@ -227,7 +249,7 @@ int main(void) {
         cmocka_unit_test(test_repeated_member),    cmocka_unit_test(test_batch_by_count),
         cmocka_unit_test(test_batch_by_bytes),     cmocka_unit_test(test_batch_covers_all),
         cmocka_unit_test(test_oversize),           cmocka_unit_test(test_spans_of_page),
-        cmocka_unit_test(test_query_add),
+        cmocka_unit_test(test_query_add),          cmocka_unit_test(test_error_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
