@@ -797,18 +797,26 @@ static int spec_has(const store_query *q, const char *v) {
     return 0;
 }
 
-/* Append the version and spec predicates (T§3.4.1). For a delete with neither filter nothing is
- * appended (T§5.7: all versions). Which flags apply:
+/* Append the version and spec predicates (T§3.4.1). Which flags apply:
  *   no spec filter            -> is_top_spec = 1 and the per-spec flags (_s)
  *   one spec version named    -> spec_version = it and the _s flags
- *   2.0 and 2.1 both named    -> the cross-spec flags (_a): every stored spec is considered. */
+ *   2.0 and 2.1 both named    -> the cross-spec flags (_a): every stored spec is considered.
+ * A delete (T§5.7) differs only without a spec filter: "all" (or no version filter) removes
+ * every version of every spec, and a timestamp removes that version whatever its spec, so that
+ * after DELETE with no filters a GET of the object is 404; last/first still mean what a GET
+ * would show (latest spec). */
 static void add_version_filter(enlace_buf *b, const store_query *q, int for_delete, int *next) {
     unsigned vf = q->version_flags;
     size_t nk = q->n_version_keys;
-    if (for_delete && vf == 0 && nk == 0 && q->n_spec == 0) return;
     const char *suffix = "s";
+    int top_in_terms = 0; /* delete without spec filter: is_top_spec goes inside last/first */
     if (q->n_spec == 0) {
-        enlace_buf_puts(b, " AND is_top_spec = 1");
+        if (for_delete) {
+            if ((vf & STORE_V_ALL) || (vf == 0 && nk == 0)) return;
+            top_in_terms = 1;
+        } else {
+            enlace_buf_puts(b, " AND is_top_spec = 1");
+        }
     } else {
         add_in_list(b, "spec_version", q->n_spec, next);
         if (spec_has(q, "2.0") && spec_has(q, "2.1")) suffix = "a";
@@ -818,16 +826,24 @@ static void add_version_filter(enlace_buf *b, const store_query *q, int for_dele
         vf = STORE_V_LAST;
     }
     if (vf & STORE_V_ALL) return;
+    const char *top = top_in_terms ? "is_top_spec = 1 AND " : "";
     int terms = ((vf & STORE_V_LAST) != 0) + ((vf & STORE_V_FIRST) != 0) + (nk > 0);
     if (terms == 1 && nk == 0) {
-        /* a plain AND term, so the partial index object_added_last applies */
-        enlace_buf_printf(b, " AND is_%s_%s = 1", (vf & STORE_V_LAST) ? "last" : "first", suffix);
+        /* plain AND terms, so the partial index object_added_last applies */
+        enlace_buf_printf(b, " AND %sis_%s_%s = 1", top, (vf & STORE_V_LAST) ? "last" : "first",
+                          suffix);
         return;
     }
     enlace_buf_puts(b, " AND (");
     const char *sep = "";
-    if (vf & STORE_V_LAST) { enlace_buf_printf(b, "is_last_%s = 1", suffix); sep = " OR "; }
-    if (vf & STORE_V_FIRST) { enlace_buf_printf(b, "%sis_first_%s = 1", sep, suffix); sep = " OR "; }
+    if (vf & STORE_V_LAST) {
+        enlace_buf_printf(b, "(%sis_last_%s = 1)", top, suffix);
+        sep = " OR ";
+    }
+    if (vf & STORE_V_FIRST) {
+        enlace_buf_printf(b, "%s(%sis_first_%s = 1)", sep, top, suffix);
+        sep = " OR ";
+    }
     if (nk) {
         enlace_buf_printf(b, "%sversion_key IN (", sep);
         for (size_t i = 0; i < nk; i++) enlace_buf_printf(b, i ? ", ?%d" : "?%d", (*next)++);

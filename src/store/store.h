@@ -193,6 +193,9 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
 
 /* Delete the versions of object_id in the collection that match the query's version and spec
  * filters (T§5.7; no filter = all versions), fixing first/last flags of what remains.
+ * Without match[spec_version], STORE_V_ALL (or no version filter) deletes every version of
+ * every spec version, a timestamp deletes that version whatever its spec, and LAST/FIRST mean
+ * the versions a GET shows (latest spec). after_us and limit are ignored.
  * *n_deleted gets the count; ENLACE_ENOTFOUND when nothing matched. */
 int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlace_err *err);
 

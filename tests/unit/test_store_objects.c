@@ -241,6 +241,33 @@ static void test_delete_all_versions(void **state) {
     store_query d = {.coll_rowid = f->coll, .object_id = ID_A};
     assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0); /* no filter: every version */
     assert_int_equal(nd, 2);
+    /* match[version]=all without a spec filter also reaches every spec (then GET is 404) */
+    put1(f, &a1.in, 4);
+    put1(f, &a2.in, 5);
+    d.version_flags = STORE_V_ALL;
+    assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0);
+    assert_int_equal(nd, 2);
+    /* a timestamp without a spec filter deletes that version even when it is not the top spec;
+     * last means the version GET shows */
+    put1(f, &a1.in, 6);
+    put1(f, &a2.in, 7);
+    const char *k20[] = {a2.key};
+    d.version_flags = 0;
+    d.version_keys = k20;
+    d.n_version_keys = 1;
+    assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0);
+    assert_int_equal(nd, 1);
+    put1(f, &a2.in, 8);
+    d.version_keys = NULL;
+    d.n_version_keys = 0;
+    d.version_flags = STORE_V_LAST;
+    assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0);
+    assert_int_equal(nd, 1);
+    run(f, (store_query){.after_us = -1, .object_id = ID_A}); /* only 2.0 is left, now the top */
+    assert_int_equal(f->n, 1);
+    assert_string_equal(f->rows[0].spec, "2.0");
+    d.version_flags = 0;
+    assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0);
     store_query q = Q0;
     q.version_flags = STORE_V_ALL;
     const char *specs[] = {"2.0", "2.1"};
