@@ -28,9 +28,11 @@ static const char SCHEMA[] =
     "CREATE INDEX object_type_last ON object(coll, type, date_added) WHERE is_top_spec = 1 AND is_last_s = 1;"
     "INSERT INTO collection(rowid, id, title) VALUES (1, '6b1e0d56-7a4f-4c1b-9d2e-3f5a6b7c8d9e', 'Bench');";
 
+/* The store's connection settings (src/store/sqlite.c store_open). */
 static const char PRAGMAS[] =
-    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-    "PRAGMA busy_timeout=5000;";
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+    "PRAGMA cache_size = -20000; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 67108864;"
+    "PRAGMA busy_timeout = 10000;";
 
 static double now_s(void) {
     struct timespec ts;
