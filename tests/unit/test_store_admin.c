@@ -112,6 +112,21 @@ static void test_open_missing_without_create(void **state) {
     assert_int_not_equal(access(p, F_OK), 0);
 }
 
+static void test_open_refuses_non_store_file(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    char p[128];
+    snprintf(p, sizeof p, "%s/garbage.db", f->dir);
+    FILE *fp = fopen(p, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 200; i++) fputs("this is not an SQLite database file. ", fp);
+    fclose(fp);
+    store *s = NULL;
+    assert_int_equal(store_open(p, 0, &s, &err), ENLACE_EIO);
+    assert_null(s);
+    assert_true(err.msg[0] != '\0');
+}
+
 static void test_open_migrates_old_empty_file(void **state) {
     fixture *f = *state;
     enlace_err err;
@@ -282,6 +297,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_open_migrates_and_reopens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_missing_without_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses_non_store_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_migrates_old_empty_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collections_and_grants, setup, teardown),
