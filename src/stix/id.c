@@ -17,18 +17,31 @@ static int hex_val(char c)
     return -1;
 }
 
-/* 1 when s[0..36) is 8-4-4-4-12 hex (either case, as RFC 4122 §3 asks readers to accept). */
+static int is_hex(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 6u;
+}
+
+/* 1 when s[0..36) is 8-4-4-4-12 hex (either case, as RFC 4122 §3 asks readers to accept).
+ * Hot: every reference of every posted object comes through here, so no per-char branching
+ * on the position. */
 static int uuid_shape(const char *s)
 {
-    for (int i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return 0;
-        } else if (hex_val(s[i]) < 0) {
-            return 0;
-        }
-    }
-    return 1;
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-')
+        return 0;
+    unsigned ok = 1;
+    for (int i = 0; i < 8; i++)
+        ok &= (unsigned)is_hex(u[i]);
+    for (int i = 9; i < 13; i++)
+        ok &= (unsigned)is_hex(u[i]);
+    for (int i = 14; i < 18; i++)
+        ok &= (unsigned)is_hex(u[i]);
+    for (int i = 19; i < 23; i++)
+        ok &= (unsigned)is_hex(u[i]);
+    for (int i = 24; i < 36; i++)
+        ok &= (unsigned)is_hex(u[i]);
+    return (int)ok;
 }
 
 /* Type-name rule shared by stix_type_check and stix_id_check, on n bytes at t. "--" is refused

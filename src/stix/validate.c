@@ -94,7 +94,7 @@ static const char *const META_TYPES[] = {"marking-definition", "language-content
 static int in_list(const char *const *list, const char *s, size_t n)
 {
     for (; *list != NULL; list++)
-        if (strlen(*list) == n && memcmp(*list, s, n) == 0)
+        if ((*list)[0] == s[0] && strlen(*list) == n && memcmp(*list, s, n) == 0)
             return 1;
     return 0;
 }
@@ -135,9 +135,9 @@ static int ref_allowed(const char *const *to, const char *t, size_t n)
 {
     if (to == NULL)
         return 1;
-    if (strcmp(to[0], "#sdo") == 0)
+    if (to[0][0] == '#' && to[0][2] == 'd') /* "#sdo" */
         return in_list(SDO_TYPES, t, n) || !is_standard(t, n);
-    if (strcmp(to[0], "#sco") == 0)
+    if (to[0][0] == '#') /* "#sco" */
         return in_list(SCO_TYPES, t, n) || !is_standard(t, n);
     return in_list(to, t, n);
 }
@@ -160,28 +160,29 @@ static void describe_set(const char *const *to, char *out, size_t cap)
     }
 }
 
-/* Check one reference value v (the idx-th element of prop when idx >= 0). */
+/* Check one reference value v (the idx-th element of prop when idx >= 0). Hot (every reference
+ * of every object): nothing is formatted unless it fails. */
 static int check_ref(vctx *c, const char *prop, long idx, json_object *v, const char *const *to)
 {
     char where[300];
-    if (idx >= 0)
-        snprintf(where, sizeof where, "%s[%ld]", prop, idx);
-    else
-        snprintf(where, sizeof where, "%s", prop);
+#define WHERE() (idx >= 0 ? (snprintf(where, sizeof where, "%s[%ld]", prop, idx), where) : prop)
     if (!is_type(v, json_type_string))
-        return fail(c, "%s must be an identifier string", where);
+        return fail(c, "%s must be an identifier string", WHERE());
     const char *id = json_object_get_string(v);
-    char why[200];
-    if (stix_id_check(id, NULL, NULL, why, sizeof why) != 0)
-        return fail(c, "%s: %s", where, why);
+    if (stix_id_check(id, NULL, NULL, NULL, 0) != 0) {
+        char why[200];
+        stix_id_check(id, NULL, NULL, why, sizeof why);
+        return fail(c, "%s: %s", WHERE(), why);
+    }
     if (to != NULL) {
-        size_t tlen = strlen(id) - 38;
+        size_t tlen = (size_t)json_object_get_string_len(v) - 38;
         if (!ref_allowed(to, id, tlen)) {
             char set[200];
             describe_set(to, set, sizeof set);
-            return fail(c, "%s must refer to %s, not '%.*s'", where, set, (int)(tlen < 100 ? tlen : 100), id);
+            return fail(c, "%s must refer to %s, not '%.*s'", WHERE(), set, (int)(tlen < 100 ? tlen : 100), id);
         }
     }
+#undef WHERE
     return 0;
 }
 
@@ -779,7 +780,7 @@ static const tdef TYPES[] = {
 static const tdef *find_type(const char *t)
 {
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
-        if (strcmp(TYPES[i].type, t) == 0)
+        if (TYPES[i].type[0] == t[0] && strcmp(TYPES[i].type, t) == 0)
             return &TYPES[i];
     return NULL;
 }
@@ -870,9 +871,19 @@ static int check_extensions(vctx *c, json_object *o)
     return 0;
 }
 
+/* 1 when name is in the property table (so that table checks it, with its target types). */
+static int in_props(const prop *props, const char *name)
+{
+    for (const prop *p = props; p != NULL && p->name != NULL; p++)
+        if (strcmp(p->name, name) == 0)
+            return 1;
+    return 0;
+}
+
 /* Every top-level member: no nulls (S§2: STIX has no null values), no empty lists (S§2.12),
- * and any *_ref / *_refs (S§3.1 naming) holds identifiers, custom properties included. */
-static int check_members(vctx *c, json_object *o)
+ * and any other *_ref / *_refs (S§3.1 naming) holds identifiers. Members that a table covers
+ * (table, or the common one) are left to it, so each reference is checked once. */
+static int check_members(vctx *c, json_object *o, const prop *table)
 {
     json_object_object_foreach(o, k, v) {
         if (v == NULL)
@@ -891,10 +902,14 @@ static int check_members(vctx *c, json_object *o)
                 warn(c, "custom property %.80s does not hold an identifier", k);
             continue;
         }
-        if (n > 4 && strcmp(k + n - 4, "_ref") == 0) {
+        int is_ref = n > 4 && strcmp(k + n - 4, "_ref") == 0;
+        int is_refs = !is_ref && n > 5 && strcmp(k + n - 5, "_refs") == 0;
+        if ((is_ref || is_refs) && (in_props(table, k) || in_props(COMMON_PROPS, k)))
+            continue;
+        if (is_ref) {
             if (check_ref(c, k, -1, v, NULL) != 0)
                 return -1;
-        } else if (n > 5 && strcmp(k + n - 5, "_refs") == 0) {
+        } else if (is_refs) {
             if (!is_type(v, json_type_array))
                 return fail(c, "%.80s must be a list of identifiers", k);
             for (size_t i = 0; i < json_object_array_length(v); i++)
@@ -1069,7 +1084,8 @@ int stix_validate(json_object *obj, stix_meta *meta, char *reason, size_t reason
 
     if (check_times(c, obj) != 0)
         return -1;
-    if (check_members(c, obj) != 0)
+    const prop *table = td == NULL ? NULL : c->v20 ? td->p20 : td->p21;
+    if (check_members(c, obj, table) != 0)
         return -1;
     if (check_props(c, obj, COMMON_PROPS) != 0)
         return -1;
@@ -1078,7 +1094,7 @@ int stix_validate(json_object *obj, stix_meta *meta, char *reason, size_t reason
     if (!c->v20 && check_extensions(c, obj) != 0)
         return -1;
     if (td != NULL) {
-        if (check_props(c, obj, c->v20 ? td->p20 : td->p21) != 0)
+        if (check_props(c, obj, table) != 0)
             return -1;
         if (td->extra != NULL && td->extra(c, obj) != 0)
             return -1;
