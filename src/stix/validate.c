@@ -201,6 +201,8 @@ typedef enum {
     P_DICT,     /* object (dictionary) */
     P_HASHES,   /* non-empty dictionary of strings (S§2.7 hashes) */
     P_KCP,      /* non-empty list of kill-chain-phase objects (S§2.8) */
+    P_BIN,      /* base64 binary (S§2.2, RFC 4648 §4, padded) */
+    P_HEX,      /* hex string of whole bytes (S§2.8) */
     P_REF,      /* identifier, optionally of given types */
     P_REFS      /* non-empty list of identifiers, optionally of given types */
 } ptype;
@@ -221,6 +223,32 @@ typedef struct prop {
 #define REQ_RANGE(n, t, lo, hi) {n, t, 1, 1, NULL, lo, hi}
 #define OPT_RANGE(n, t, lo, hi) {n, t, 0, 1, NULL, lo, hi}
 #define END {NULL, 0, 0, 0, NULL, 0, 0}
+
+/* 1 when s (n bytes) is padded base64 (the OASIS schema's binary pattern). */
+static int is_base64(const char *s, size_t n)
+{
+    if (n == 0 || n % 4 != 0)
+        return 0;
+    size_t pad = (s[n - 1] == '=') + (n >= 2 && s[n - 1] == '=' && s[n - 2] == '=');
+    for (size_t i = 0; i < n - pad; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '/'))
+            return 0;
+    }
+    return 1;
+}
+
+static int is_hexstr(const char *s, size_t n)
+{
+    if (n == 0 || n % 2 != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+            return 0;
+    }
+    return 1;
+}
 
 static int check_value(vctx *c, const prop *p, json_object *v)
 {
@@ -296,6 +324,16 @@ static int check_value(vctx *c, const prop *p, json_object *v)
         }
         return 0;
     }
+    case P_BIN:
+        if (!is_type(v, json_type_string) ||
+            !is_base64(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
+            return fail(c, "%s must be base64 binary", n);
+        return 0;
+    case P_HEX:
+        if (!is_type(v, json_type_string) ||
+            !is_hexstr(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
+            return fail(c, "%s must be a hex string of whole bytes", n);
+        return 0;
     case P_REF:
         return check_ref(c, n, -1, v, p->to);
     }
@@ -412,7 +450,7 @@ static const prop P_EXTDEF[] = {REQ_TO("created_by_ref", P_REF, TO_IDENTITY), RE
                                 OPT("extension_properties", P_STRLIST), END};
 
 /* SCOs (S§6) */
-static const prop P_ARTIFACT[] = {OPT("mime_type", P_STR), OPT("payload_bin", P_STR), OPT("url", P_STR),
+static const prop P_ARTIFACT[] = {OPT("mime_type", P_STR), OPT("payload_bin", P_BIN), OPT("url", P_STR),
                                   OPT("hashes", P_HASHES), OPT("encryption_algorithm", P_STR),
                                   OPT("decryption_key", P_STR), END};
 static const prop P_AS[] = {REQ("number", P_INT), OPT("name", P_STR), OPT("rir", P_STR), END};
@@ -433,7 +471,7 @@ static const prop P_EMAIL_MSG[] = {REQ("is_multipart", P_BOOL), OPT("date", P_TS
                                    OPT("body_multipart", P_OBJLIST),
                                    OPT_TO("raw_email_ref", P_REF, TO_ARTIFACT), END};
 static const prop P_FILE[] = {OPT("hashes", P_HASHES), OPT_RANGE("size", P_INT, 0, 9.2e18),
-                              OPT("name", P_STR), OPT("name_enc", P_STR), OPT("magic_number_hex", P_STR),
+                              OPT("name", P_STR), OPT("name_enc", P_STR), OPT("magic_number_hex", P_HEX),
                               OPT("mime_type", P_STR), OPT("ctime", P_TS), OPT("mtime", P_TS),
                               OPT("atime", P_TS), OPT_TO("parent_directory_ref", P_REF, TO_DIRECTORY),
                               OPT_TO("contains_refs", P_REFS, TO_SCO),

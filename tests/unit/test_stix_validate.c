@@ -322,6 +322,11 @@ static void test_scos(void **state)
     bad("{'type':'artifact','id':'artifact--" U1 "','payload_bin':'AA==','url':'http://x','hashes':{'MD5':'a'}}",
         "payload_bin and url must not both be present");
     bad("{'type':'artifact','id':'artifact--" U1 "','url':'http://x'}", "missing required property 'hashes' (required with url)");
+    ok("{'type':'artifact','id':'artifact--" U1 "','payload_bin':'aGVsbG8='}");
+    bad("{'type':'artifact','id':'artifact--" U1 "','payload_bin':'VBORw0KGgoAAAANSUhEUgAAADI== ...'}", "payload_bin must be base64 binary");
+    bad("{'type':'artifact','id':'artifact--" U1 "','payload_bin':'aGVsbG8'}", "payload_bin must be base64 binary");
+    bad("{'type':'file','id':'file--" U1 "','name':'x','magic_number_hex':'FFD8F'}", "magic_number_hex must be a hex string");
+    ok("{'type':'file','id':'file--" U1 "','name':'x','magic_number_hex':'FFD8FF'}");
     bad("{'type':'network-traffic','id':'network-traffic--" U1 "','src_ref':'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd'}",
         "network-traffic: missing required property 'protocols'");
     bad("{'type':'network-traffic','id':'network-traffic--" U1 "','protocols':'tcp','src_ref':'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd'}",
@@ -639,6 +644,7 @@ static void test_known_invalid_refused(void **state)
         {"133_relationships_bundle.json", "indicator: missing required property 'pattern_type'"},
         {"178_extension-definition-additional-examples_marking-definition.json", "extension_type 'property_extension'"},
         {"134_observation-expressions_observed-data.json", "observed-data: missing required property 'created'"},
+        {"040_artifact-object_artifact.json", "artifact: payload_bin must be base64 binary"},
     };
     int done = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
