@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,17 +290,70 @@ size_t client_input_mark_oversize(client_input *in, size_t max_bytes) {
     return marked;
 }
 
+/* Length of a version string without the fraction's trailing zeros (and a bare '.'), so that
+ * "…00.5Z" and "…00.500Z", the same instant (S§3.2), compare equal. */
+static size_t version_core(const char *v, size_t *zpos) {
+    size_t n = strlen(v);
+    *zpos = n;
+    if (n == 0 || v[n - 1] != 'Z' || !strchr(v, '.')) return n;
+    size_t e = n - 1;
+    while (e > 0 && v[e - 1] == '0') e--;
+    if (e > 0 && v[e - 1] == '.') e--;
+    *zpos = e;
+    return e;
+}
+
+static int same_version(const client_item *a, const client_item *b) {
+    if (strcmp(a->id, b->id) != 0) return 0;
+    size_t za, zb;
+    size_t la = version_core(a->version, &za), lb = version_core(b->version, &zb);
+    return la == lb && memcmp(a->version, b->version, la) == 0;
+}
+
+static uint64_t version_hash(const client_item *it) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = it->id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+    size_t z, l = version_core(it->version, &z);
+    for (size_t i = 0; i < l; i++) h = (h ^ (unsigned char)it->version[i]) * 1099511628211ull;
+    return h;
+}
+
 size_t client_batch_end(const client_input *in, size_t start, size_t max_count, size_t max_bytes) {
     size_t count = 0, bytes = CLIENT_ENVELOPE_OVERHEAD, k = start;
+    /* Indexes (+1) of the batch's items by (id, version): a version may appear only once per
+     * envelope, so that the status's successes and failures name each object unambiguously. */
+    size_t cap = 16, limit = max_count ? max_count : in->n - start;
+    while (cap < 2 * limit && cap < ((size_t)1 << 24)) cap *= 2;
+    size_t *seen = calloc(cap, sizeof *seen);
     for (; k < in->n; k++) {
         const client_item *it = &in->items[k];
         if (it->error) continue;
         size_t add = it->len + (count ? 1 : 0);
         if (count > 0 && ((max_count && count >= max_count) || (max_bytes && bytes + add > max_bytes)))
             break;
+        if (seen) {
+            size_t slot = (size_t)version_hash(it) & (cap - 1), dup = 0;
+            while (seen[slot]) {
+                if (same_version(&in->items[seen[slot] - 1], it)) {
+                    dup = 1;
+                    break;
+                }
+                slot = (slot + 1) & (cap - 1);
+            }
+            if (dup) break;
+            if (count < cap / 2) seen[slot] = k + 1;
+        } else {
+            /* Out of memory for the table: fall back to a linear scan of the batch so far. */
+            int dup = 0;
+            for (size_t j = start; j < k && !dup; j++)
+                dup = !in->items[j].error && same_version(&in->items[j], it);
+            if (dup) break;
+        }
         count++;
         bytes += add;
     }
+    free(seen);
     if (count == 0) return in->n;
     return k;
 }

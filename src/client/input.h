@@ -51,8 +51,11 @@ size_t client_input_mark_oversize(client_input *in, size_t max_bytes);
 /* Plan the next envelope: starting at index start, return the index one past the last item to
  * include so that the envelope holds at most max_count sendable items (items with error are
  * skipped and not counted) and is at most max_bytes long (CLIENT_ENVELOPE_OVERHEAD + bytes +
- * commas). At least one sendable item is always included when any remains, even if it alone is
- * too big (the server then answers 413). Returns in->n when nothing sendable remains.
+ * commas), and never holds two items with the same (id, version) — versions compared as
+ * instants, "…00.5Z" == "…00.500Z" — so that each entry of the status (T§4.3.1) names exactly
+ * one sent object: a repeat starts the next envelope. At least one sendable item is always
+ * included when any remains, even if it alone is too big (the server then answers 413).
+ * Returns in->n when nothing sendable remains.
  * max_count 0 means no count limit; max_bytes 0 means no byte limit. */
 size_t client_batch_end(const client_input *in, size_t start, size_t max_count, size_t max_bytes);
 
