@@ -664,6 +664,20 @@ static int x_marking(vctx *c, json_object *o)
             if (!is_type(l, json_type_string) ||
                 !in_list(levels, json_object_get_string(l), (size_t)json_object_get_string_len(l)))
                 return fail(c, "tlp definition needs 'tlp' of white, green, amber or red");
+            /* S§7.2.1.4: only the four fixed TLP 1.0 objects may exist. A different id or level
+             * is someone's own reading of TLP; policy must not trust it, so say so. */
+            static const char *const fixed[][2] = {
+                {"white", "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"},
+                {"green", "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"},
+                {"amber", "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"},
+                {"red", "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"}};
+            const char *level = json_object_get_string(l), *myid = json_object_get_string(get(o, "id"));
+            int canonical = 0;
+            for (size_t i = 0; i < 4; i++)
+                if (strcmp(fixed[i][0], level) == 0 && strcmp(fixed[i][1], myid) == 0)
+                    canonical = 1;
+            if (!canonical)
+                warn(c, "tlp '%s' marking-definition is not one of the four fixed TLP 1.0 objects (S§7.2.1.4)", level);
         }
     }
     /* S§7.2.1: a marking-definition must not mark itself. */

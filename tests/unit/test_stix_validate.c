@@ -264,9 +264,10 @@ static void test_meta_objects(void **state)
     assert_int_equal(m.has_version, 1);
     assert_string_equal(m.version, "2017-01-20T00:00:00.000Z");
     assert_string_equal(m.warnings, "");
-    /* OpenCTI writes TLP:CLEAR on the TLP:WHITE id: accepted */
-    ok("{'type':'marking-definition','spec_version':'2.1','id':'" MD_ID "','created':'2017-01-20T00:00:00.000Z',"
-       "'definition_type':'tlp','name':'TLP:CLEAR','definition':{'tlp':'clear'}}");
+    /* OpenCTI writes TLP:CLEAR on the TLP:WHITE id: accepted, with a warning */
+    ok_m("{'type':'marking-definition','spec_version':'2.1','id':'" MD_ID "','created':'2017-01-20T00:00:00.000Z',"
+       "'definition_type':'tlp','name':'TLP:CLEAR','definition':{'tlp':'clear'}}", &m);
+    assert_non_null(strstr(m.warnings, "four fixed TLP 1.0"));
     bad("{'type':'marking-definition','spec_version':'2.1','id':'" MD_ID "','created':'2017-01-20T00:00:00.000Z',"
         "'definition_type':'tlp','definition':{'tlp':'purple'}}", "tlp definition needs");
     /* a modified on a marking-definition is a warning, not a failure */
