@@ -70,6 +70,15 @@ static void test_member_selection(void **state)
     const char *t2 = "{\"obj\\u0065cts\":[{\"e\":1}]}";
     const char *want2[] = {"{\"e\":1}"};
     expect_spans(t2, want2, 1);
+    /* and json-c agrees on both rules: last member wins, escapes decode */
+    const char *t3 = "{\"objects\":[1],\"objects\":[2,3],\"obj\\u0065cts\":[4,5,6]}";
+    json_object *doc = json_tokener_parse(t3);
+    assert_non_null(doc);
+    size_t n3 = 0;
+    assert_int_equal(stix_envelope_spans(t3, strlen(t3), NULL, 0, &n3), 0);
+    assert_int_equal(n3, json_object_array_length(json_object_object_get(doc, "objects")));
+    assert_int_equal(n3, 3);
+    json_object_put(doc);
     /* a name that merely starts like it is another member */
     size_t n = 7;
     assert_int_equal(stix_envelope_spans("{\"objectsx\":[{}]}", 17, NULL, 0, &n), -1);
