@@ -11,6 +11,11 @@
 
 /* Longest Authorization value we decode; anything longer is refused before any work. */
 #define AUTH_MAX 1024
+/* An Argon2id hash (same cost as real ones) of a password nobody uses: checked when the user
+ * is unknown, disabled or password-less, so the answer takes as long as for a wrong password and
+ * timing doesn't reveal which user names exist. */
+static const char decoy_hash[] =
+    "$argon2id$v=19$m=65536,t=2,p=1$2XCYZr1bRWHPLJrUwKOR7w$CrYXYzOIkYCuNT4j9Hmmn/BmGJhG2sZLdHXjSW2yu4s";
 
 typedef struct auth_entry {
     unsigned char key[32];   /* SHA-256(user ":" password); all zero = empty slot */
@@ -126,7 +131,8 @@ static int auth_basic(taxii_auth_cache *c, store *s, const char *b64, int64_t no
         /* Stale entry: fall through to a full check. */
     }
     rc = store_user_get(s, name, user, err);
-    int ok = rc == 0 && !user->disabled && user->pw_hash[0] && enlace_password_verify(password, user->pw_hash);
+    int usable = rc == 0 && !user->disabled && user->pw_hash[0];
+    int ok = enlace_password_verify(password, usable ? user->pw_hash : decoy_hash) && usable;
     sodium_memzero(raw, sizeof raw);
     if (rc != 0 && rc != ENLACE_ENOTFOUND) return lookup_failed(rc, err);
     if (!ok) return denied(err);

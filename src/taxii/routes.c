@@ -338,9 +338,9 @@ static void serve_page(taxii_server *srv, store *s, const route *rt, const store
     int had_next = f.next != NULL;
     taxii_filter_free(&f);
     if (rc != 0) return reply_500(srv, r, "object query", &err);
-    /* T§5.6/§5.8: an object with nothing visible under these filters is "not found". */
+    /* T§5.6/§5.8: an object with no version visible under these filters is "not found", the same
+     * answer as for a deleted or never-stored one. A page reached through `next` may be empty. */
     if (p.count == 0 && object_id && !had_next) return reply_error(r, 404, "no such object");
-
     r->status = 200;
     enlace_buf_puts(&r->body, p.count ? "]," : "{");
     enlace_buf_printf(&r->body, "\"more\":%s", more ? "true" : "false");
@@ -388,9 +388,8 @@ static void serve_delete(taxii_server *srv, store *s, const route *rt, const sto
 
 /* ---- POST (T§5.5) ----------------------------------------------------------------------------- */
 
-/* One status-details entry (T§4.3.1). */
-static void status_detail(enlace_buf *b, const char *id, const char *version, const char *message) {
-    if (b->len) enlace_buf_append(b, ",", 1);
+/* One status-details entry (T§4.3.1), without a separator. */
+static void detail_json(enlace_buf *b, const char *id, const char *version, const char *message) {
     enlace_buf_puts(b, "{\"id\":");
     enlace_buf_json_str(b, id);
     enlace_buf_puts(b, ",\"version\":");
@@ -400,6 +399,12 @@ static void status_detail(enlace_buf *b, const char *id, const char *version, co
         enlace_buf_json_str(b, message);
     }
     enlace_buf_puts(b, "}");
+}
+
+/* Append one status-details entry to a list being built, comma-separated. */
+static void status_detail(enlace_buf *b, const char *id, const char *version, const char *message) {
+    if (b->len) enlace_buf_append(b, ",", 1);
+    detail_json(b, id, version, message);
 }
 
 static const char *member_str(json_object *o, const char *name) {
@@ -420,9 +425,45 @@ static const char *element_version(json_object *o) {
 
 static int is_ws(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
 
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. json-c's
+ * own check lets overlong sequences through, and I-JSON (T§1.6.7) forbids them. Returns the
+ * offset of the first bad byte, or n when all is well. */
+static size_t utf8_bad_at(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        unsigned lo = 0x80, hi = 0xBF;  /* allowed range of the second byte */
+        if (c >= 0xC2 && c <= 0xDF) need = 1;
+        else if (c == 0xE0) need = 2, lo = 0xA0;
+        else if (c == 0xED) need = 2, hi = 0x9F;
+        else if (c >= 0xE1 && c <= 0xEF) need = 2;
+        else if (c == 0xF0) need = 3, lo = 0x90;
+        else if (c == 0xF4) need = 3, hi = 0x8F;
+        else if (c >= 0xF1 && c <= 0xF3) need = 3;
+        else return i;
+        if (i + need >= n) return i;  /* truncated sequence */
+        if (s[i + 1] < lo || s[i + 1] > hi) return i;
+        for (size_t k = 2; k <= need; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+        i += need + 1;
+    }
+    return n;
+}
+
 /* Parse the body into *root (T§5.5). On failure fills r (400 syntax / 422 content) and returns -1. */
 static int parse_envelope(taxii_server *srv, const char *body, size_t len, json_object **root, reply *r) {
     char msg[256];
+    size_t bad = utf8_bad_at((const unsigned char *)body, len);
+    if (bad < len) {
+        snprintf(msg, sizeof msg, "invalid JSON: invalid UTF-8 at byte %zu", bad);
+        reply_error(r, 400, msg);
+        return -1;
+    }
     json_tokener *tok = json_tokener_new_ex(srv->cfg.max_depth);
     if (!tok) {
         reply_error(r, 500, "out of memory");
@@ -499,10 +540,12 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
     store_object_in *in = calloc(n ? n : 1, sizeof *in);
     store_put_outcome *outs = calloc(n ? n : 1, sizeof *outs);
     size_t *idx = calloc(n ? n : 1, sizeof *idx);   /* in[k] came from element idx[k] */
+    size_t *kof = calloc(n ? n : 1, sizeof *kof);   /* element i went to in[kof[i] - 1]; 0: refused */
+    size_t *boff = calloc(n ? n : 1, sizeof *boff); /* refused element i: its detail in bad[boff[i]..] */
     char *minified = malloc(req->len + 1);
     enlace_buf bad = ENLACE_BUF_INIT;
-    size_t n_spans = 0, k = 0, n_ok = 0, n_bad = 0;
-    if (!spans || !meta || !in || !outs || !idx || !minified) {
+    size_t n_spans = 0, k = 0, n_ok = 0, n_fail = 0;
+    if (!spans || !meta || !in || !outs || !idx || !kof || !boff || !minified) {
         reply_error(r, 500, "out of memory");
         goto done;
     }
@@ -514,16 +557,15 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
     for (size_t i = 0; i < n; i++) {
         json_object *el = json_object_array_get_idx(arr, i);
         char reason[512];
+        boff[i] = bad.len;
         if (!json_object_is_type(el, json_type_object)) {
             snprintf(reason, sizeof reason, "element %zu of 'objects' is not a JSON object", i);
-            status_detail(&bad, "", "", reason);
-            n_bad++;
+            detail_json(&bad, "", "", reason);
             continue;
         }
         if (stix_validate(el, &meta[i], reason, sizeof reason) != 0) {
             const char *id = member_str(el, "id");
-            status_detail(&bad, id ? id : "", element_version(el), reason);
-            n_bad++;
+            detail_json(&bad, id ? id : "", element_version(el), reason);
             continue;
         }
         size_t mlen = stix_json_minify(req->body + spans[i].off, spans[i].len, minified + used);
@@ -531,22 +573,31 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
                                   meta[i].version, meta[i].version_key, minified + used, mlen};
         used += mlen;
         idx[k++] = i;
+        kof[i] = k;
     }
     int64_t now = enlace_clock_now_us();
     enlace_err err;
     int stored = k == 0 || store_put_objects(s, req->coll_rowid, in, k, now, outs, &err) == 0;
     if (!stored) taxii_log(srv, "storing %zu objects: %s", k, err.msg);
-    /* Report in envelope order: merge the stored results back into a single pass. */
+    /* Both lists follow the envelope's order, so a client can pair entries with its elements. */
     enlace_buf succ = ENLACE_BUF_INIT, fail = ENLACE_BUF_INIT;
-    size_t n_succ = 0, n_fail = n_bad;
-    for (size_t j = 0; j < k; j++) {
-        const stix_meta *m = &meta[idx[j]];
+    for (size_t i = 0; i < n; i++) {
+        if (!kof[i]) {
+            size_t end = i + 1 < n ? boff[i + 1] : bad.len;
+            if (fail.len) enlace_buf_append(&fail, ",", 1);
+            enlace_buf_append(&fail, bad.p + boff[i], end - boff[i]);
+            n_fail++;
+            continue;
+        }
+        size_t j = kof[i] - 1;
+        const stix_meta *m = &meta[i];
         char msg[800];
         if (!stored) {
             status_detail(&fail, m->id, m->has_version ? m->version : "", "not stored: the node's storage failed");
             n_fail++;
         } else if (outs[j].result == STORE_CONFLICT) {
-            status_detail(&fail, m->id, outs[j].version, outs[j].reason[0] ? outs[j].reason : "a different object is stored under this id and version");
+            status_detail(&fail, m->id, outs[j].version,
+                          outs[j].reason[0] ? outs[j].reason : "a different object is stored under this id and version");
             n_fail++;
         } else {
             if (outs[j].result == STORE_DUPLICATE)
@@ -554,13 +605,8 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
             else
                 snprintf(msg, sizeof msg, "%s", m->warnings);
             status_detail(&succ, m->id, outs[j].version, msg);
-            n_succ++;
+            n_ok++;
         }
-    }
-    n_ok = n_succ;
-    if (bad.len) {  /* failures from validation come after storage failures; order is per kind */
-        if (fail.len) enlace_buf_append(&fail, ",", 1);
-        enlace_buf_append(&fail, bad.p, bad.len);
     }
 
     char sid[STIX_UUID_STR], ts[TAXII_TIME_LEN];
@@ -601,6 +647,8 @@ done:
     free(in);
     free(outs);
     free(idx);
+    free(kof);
+    free(boff);
     free(minified);
     json_object_put(root);
 }
