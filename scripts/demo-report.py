@@ -21,14 +21,13 @@ import json
 import os
 import re
 import sys
-import textwrap
 
 UNVERSIONED = "(unversioned)"
 TIME_RE = re.compile(r"(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(?:\.(\d+))?[Zz]")
 STIX_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*--[0-9a-fA-F-]{36}")
 TIME_ANY_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
-MAX_GROUPS = 12        # rejection reasons printed per collection
-MAX_PER_GROUP = 3      # objects named per reason
+MAX_GROUPS = 30        # rejection reasons printed per collection
+MAX_PER_GROUP = 2      # objects named per reason
 
 
 def norm_time(s):
@@ -47,7 +46,9 @@ def object_version(obj):
 
 
 def type_of(ident):
-    return ident.split("--", 1)[0] if ident and "--" in ident else "(no id)"
+    if not ident:
+        return "(no id)"
+    return ident.split("--", 1)[0] if "--" in ident else "(malformed id)"
 
 
 def read_jsonl(path):
@@ -120,17 +121,30 @@ def push_records(path):
     return recs, summary, other
 
 
+SHORT = (("data/stix21-examples/oasis-stix-elevator-idioms-2.1/", "elevator/"),
+         ("data/stix21-examples/oasis-stix-slider-idioms-2.1/", "slider/"),
+         ("data/stix21-examples/stix-v2.1-spec-examples/", "spec/"),
+         ("data/stix21-examples/oasis-json-schemas-examples/", "json-schemas/"),
+         ("data/stix21-examples/oasis-cti-documentation-examples/", "cti-doc/"),
+         ("data/stix21-examples/oasis-stix-validator-valid/", "validator/"),
+         ("data/stix21-examples/", ""), ("data/stix21-realworld/", ""),
+         ("data/attack-stix21/", ""), ("data/", ""))
+
+
 def short_file(path):
     p = path or "?"
-    for prefix in ("data/stix21-examples/", "data/stix21-realworld/", "data/attack-stix21/", "data/"):
+    for prefix, short in SHORT:
         if p.startswith(prefix):
-            return p[len(prefix):]
-    return os.path.basename(p) if os.path.isabs(p) else p
+            return short + p[len(prefix):]
+    return os.path.basename(p) if os.path.isabs(p) or "/demo/" in p else p
 
 
-def whole_file(rec):
-    """True when a rejection is about the file (or an element with no id), not one object."""
-    return not rec.get("id")
+def whole_file(rec, recs_of_file=None):
+    """True when a rejection is about the whole file: no id, and the only record of its file
+    (an element without an id inside a good file is not the whole file)."""
+    if rec.get("id"):
+        return False
+    return recs_of_file is None or len(recs_of_file) == 1
 
 
 def reason_key(rec):
@@ -172,23 +186,26 @@ def print_rejections(recs, out_path, indent="   "):
         for key, rs in groups.items():
             f.write("%d x %s\n" % (len(rs), key))
             for r in rs:
-                f.write("    %s %s %s\n" % (r.get("file"), r.get("id") or "(whole file)",
+                f.write("    %s %s %s\n" % (r.get("file"), r.get("id") or "(no id)",
                                            r.get("version") or ""))
     print("%srejected %d object(s), %d reason(s) (full list: %s):"
           % (indent, len(rejected), len(groups), os.path.relpath(out_path)))
     ordered = sorted(groups.items(), key=lambda kv: -len(kv[1]))
     for key, rs in ordered[:MAX_GROUPS]:
-        names = []
-        for r in rs[:MAX_PER_GROUP]:
-            names.append("%s%s" % (short_file(r.get("file")),
-                                   "" if whole_file(r) else " " + r["id"]))
-        more = " +%d more" % (len(rs) - MAX_PER_GROUP) if len(rs) > MAX_PER_GROUP else ""
-        head = "%s  %3d x %s" % (indent, len(rs), key if len(key) <= 110 else key[:107] + "...")
-        print(head)
-        print(textwrap.fill("; ".join(names) + more, width=118,
-                            initial_indent=indent + "        ",
-                            subsequent_indent=indent + "        ",
-                            break_long_words=False, break_on_hyphens=False))
+        print("%s  %3d x %s" % (indent, len(rs), key if len(key) <= 110 else key[:107] + "..."))
+        if len(rs) <= MAX_PER_GROUP:
+            shown = rs
+        else:   # one example from each source folder, at most MAX_PER_GROUP
+            seen, shown = set(), []
+            for r in rs:
+                folder = short_file(r.get("file")).split("/")[0]
+                if folder not in seen and len(shown) < MAX_PER_GROUP:
+                    seen.add(folder)
+                    shown.append(r)
+        for i, r in enumerate(shown):
+            more = (" (+%d more)" % (len(rs) - len(shown))
+                    if i == len(shown) - 1 and len(rs) > len(shown) else "")
+            print("%s        %s %s%s" % (indent, short_file(r.get("file")), r.get("id") or "(no id)", more))
     if len(ordered) > MAX_GROUPS:
         rest = sum(len(rs) for _, rs in ordered[MAX_GROUPS:])
         print("%s  ... %d more reason(s) covering %d object(s), in the full list"
@@ -275,7 +292,7 @@ def cmd_report(work):
             for fpath, rs in by_file.items():
                 r0 = rs[0]
                 nrej = sum(1 for r in rs if r.get("result") != "accepted")
-                if whole_file(r0) and r0.get("result") != "accepted":
+                if whole_file(r0, rs) and r0.get("result") != "accepted":
                     what = "rejected whole"
                 elif nrej == len(rs):
                     what = "%d/%d object(s) rejected" % (nrej, len(rs))
@@ -283,7 +300,7 @@ def cmd_report(work):
                     what = "ACCEPTED %d/%d (must be refused)" % (len(rs) - nrej, len(rs))
                 bad = [r for r in rs if r.get("result") != "accepted"]
                 msg = ((bad[0] if bad else r0).get("message") or "").strip()
-                print("     %-58s %s: %s" % (short_file(fpath), what, msg[:90]))
+                print("     %-61s %s: %s" % (short_file(fpath), what, msg[:90]))
             if inv_acc:
                 ok = False
                 failures.append("%s: %d object(s) of must-refuse files were ACCEPTED" % (title, len(inv_acc)))
