@@ -261,14 +261,18 @@ def cmd_report(work):
             else:
                 rejected_by_type[t] += 1
         bad_served = 0
+        served_count = collections.Counter()
         for o in served:
             if not isinstance(o, dict) or not isinstance(o.get("id"), str):
                 bad_served += 1
                 continue
-            served_by_type[o.get("type") or type_of(o["id"])].add((o["id"], object_version(o)))
+            k = (o["id"], object_version(o))
+            served_count[k] += 1
+            served_by_type[o.get("type") or type_of(o["id"])].add(k)
+        served_twice = sorted(k for k, n in served_count.items() if n > 1)
         acc_all = set().union(*acc_by_type.values()) if acc_by_type else set()
         srv_all = set().union(*served_by_type.values()) if served_by_type else set()
-        same = acc_all == srv_all and bad_served == 0
+        same = acc_all == srv_all and bad_served == 0 and not served_twice
         ok = same and not other and not inv_other
 
         n_files = len({r.get("file") for r in all_recs})
@@ -312,6 +316,9 @@ def cmd_report(work):
             print("   unexpected push output lines: %s" % (other + inv_other)[:3])
         if bad_served:
             print("   %d served line(s) are not STIX objects with an id" % bad_served)
+        if served_twice:
+            print("   %d (id, version) pair(s) served more than once, e.g. %s %s"
+                  % (len(served_twice), served_twice[0][0], served_twice[0][1]))
 
         missing, extra = sorted(acc_all - srv_all), sorted(srv_all - acc_all)
         if same:
@@ -326,7 +333,8 @@ def cmd_report(work):
                 if len(items) > 5:
                     print("     ... %d more %s" % (len(items) - 5, label))
             failures.append("%s: MISMATCH" % title)
-        totals.append((title, len(all_recs), n_acc_records, n_rej, len(acc_all), len(srv_all),
+        totals.append((title, len(all_recs), n_acc_records, n_rej, len(acc_all),
+                       sum(served_count.values()) + bad_served,
                        "OK" if ok else ("FAIL" if same else "MISMATCH")))
 
     print()
