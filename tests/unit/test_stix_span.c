@@ -174,6 +174,90 @@ static void test_truncated_and_garbage(void **state)
     }
 }
 
+/* A random JSON value of bounded depth, with strings full of quotes, backslashes, brackets and
+ * non-ASCII bytes (json-c escapes what JSON requires when it serializes). */
+static json_object *random_value(unsigned int *seed, int depth)
+{
+    static const char *const pieces[] = {"\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\n", "a",
+                                         "objects", "\xc3\xa9", "\\\"", "/", "\t"};
+    int kind = depth <= 0 ? (int)(rand_r(seed) % 4) : (int)(rand_r(seed) % 6);
+    switch (kind) {
+    case 0: {
+        char buf[64] = "";
+        int n = (int)(rand_r(seed) % 8);
+        for (int i = 0; i < n; i++)
+            strcat(buf, pieces[rand_r(seed) % (sizeof pieces / sizeof pieces[0])]);
+        return json_object_new_string(buf);
+    }
+    case 1: return json_object_new_int64((int64_t)rand_r(seed) - RAND_MAX / 2);
+    case 2: return json_object_new_double((double)rand_r(seed) / 7.0);
+    case 3: return rand_r(seed) % 2 ? json_object_new_boolean(1) : NULL;
+    case 4: {
+        json_object *a = json_object_new_array();
+        int n = (int)(rand_r(seed) % 4);
+        for (int i = 0; i < n; i++)
+            json_object_array_add(a, random_value(seed, depth - 1));
+        return a;
+    }
+    default: {
+        json_object *o = json_object_new_object();
+        int n = (int)(rand_r(seed) % 4);
+        for (int i = 0; i < n; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "%s%d", pieces[rand_r(seed) % (sizeof pieces / sizeof pieces[0])], i);
+            json_object_object_add(o, key, random_value(seed, depth - 1));
+        }
+        return o;
+    }
+    }
+}
+
+/* Random envelopes serialized by json-c in its three styles: the spans must re-parse to exactly
+ * the elements json-c holds, and minified text must parse to the same document. */
+static void test_random_envelopes_agree_with_json_c(void **state)
+{
+    (void)state;
+    unsigned int seed = 4242;
+    const int styles[] = {JSON_C_TO_STRING_PLAIN, JSON_C_TO_STRING_SPACED, JSON_C_TO_STRING_PRETTY};
+    stix_span sp[16];
+    for (int round = 0; round < 3000; round++) {
+        json_object *env = json_object_new_object();
+        if (rand_r(&seed) % 2)
+            json_object_object_add(env, "more", random_value(&seed, 2));
+        json_object *objs = json_object_new_array();
+        int n = (int)(rand_r(&seed) % 6);
+        for (int i = 0; i < n; i++)
+            json_object_array_add(objs, random_value(&seed, 4));
+        json_object_object_add(env, "objects", objs);
+        if (rand_r(&seed) % 2)
+            json_object_object_add(env, "next", random_value(&seed, 3));
+        const char *text = json_object_to_json_string_ext(env, styles[round % 3]);
+        size_t len = strlen(text), got = 0;
+        assert_int_equal(stix_envelope_spans(text, len, sp, 16, &got), 0);
+        assert_int_equal(got, (size_t)n);
+        for (size_t i = 0; i < got; i++) {
+            char *st = span_text(text, sp[i]);
+            json_object *one = json_tokener_parse(st);
+            json_object *want = json_object_array_get_idx(objs, i);
+            /* a JSON null element parses to NULL; json_object_equal treats two NULLs as equal */
+            if (want != NULL)
+                assert_non_null(one);
+            assert_true(json_object_equal(one, want));
+            json_object_put(one);
+            free(st);
+        }
+        char *mini = malloc(len + 1);
+        assert_non_null(mini);
+        size_t mlen = stix_json_minify(text, len, mini);
+        mini[mlen] = '\0';
+        json_object *m = json_tokener_parse(mini);
+        assert_true(json_object_equal(m, env));
+        json_object_put(m);
+        free(mini);
+        json_object_put(env);
+    }
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -276,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_absent_empty_and_max),
         cmocka_unit_test(test_minify),
         cmocka_unit_test(test_truncated_and_garbage),
+        cmocka_unit_test(test_random_envelopes_agree_with_json_c),
         cmocka_unit_test(test_real_bundles_agree_with_json_c),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
