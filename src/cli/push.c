@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "client/client.h"
 #include "client/input.h"
+#include "client/status.h"
 #include "util/buf.h"
 
 static const char push_usage[] =
@@ -49,13 +50,6 @@ static const char push_usage[] =
 
 enum { O_URL = 1, O_COLL, O_USER, O_PASSWORD, O_PWSTDIN, O_TOKEN, O_BATCH, O_INSECURE, O_CACERT, O_JSON, O_HELP };
 
-/* What became of one element of a file. */
-typedef struct item_result {
-    int state;              /* 0 not yet known, 1 accepted, 2 rejected */
-    char version[80];       /* as the server reported it (e.g. for an SCO), else the object's */
-    char message[512];
-} item_result;
-
 typedef struct push_run {
     client *cl;
     char path[512];         /* collections/<id>/objects/ */
@@ -76,68 +70,6 @@ static const char *jstr(json_object *o, const char *name) {
     return NULL;
 }
 
-/* Find an unused entry of list (status-details, T§4.3.1) naming id and, when both sides have
- * one, version. Returns its index or -1. */
-static int find_detail(json_object *list, char *used, const char *id, const char *version) {
-    size_t n = list ? json_object_array_length(list) : 0;
-    int loose = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (used[i]) continue;
-        json_object *d = json_object_array_get_idx(list, i);
-        const char *did = jstr(d, "id"), *dver = jstr(d, "version");
-        if (!did || strcmp(did, id) != 0) continue;
-        if (!*version || !dver || strcmp(dver, version) == 0) return (int)i;
-        if (loose < 0) loose = (int)i; /* same id, version written differently */
-    }
-    return loose;
-}
-
-static void take_detail(item_result *r, json_object *d, int state, const char *fallback) {
-    const char *v = jstr(d, "version"), *m = jstr(d, "message");
-    r->state = state;
-    if (v && *v) snprintf(r->version, sizeof r->version, "%s", v);
-    snprintf(r->message, sizeof r->message, "%s", m ? m : fallback);
-    for (char *p = r->message; *p; p++)
-        if ((unsigned char)*p < 0x20) *p = ' '; /* keep the report one line per object */
-}
-
-/* Attribute a final status resource's successes and failures to the sendable items of
- * [start, end). Objects the status does not mention are accepted when the server sent no
- * successes list (it is optional) and rejected otherwise. */
-static void apply_status(json_object *st, const client_input *in, size_t start, size_t end,
-                         item_result *res) {
-    json_object *succ = NULL, *fail = NULL;
-    if (!json_object_object_get_ex(st, "successes", &succ) || !json_object_is_type(succ, json_type_array))
-        succ = NULL;
-    if (!json_object_object_get_ex(st, "failures", &fail) || !json_object_is_type(fail, json_type_array))
-        fail = NULL;
-    size_t ns = succ ? json_object_array_length(succ) : 0, nf = fail ? json_object_array_length(fail) : 0;
-    char *used_s = calloc(ns + 1, 1), *used_f = calloc(nf + 1, 1);
-    for (size_t k = start; k < end; k++) {
-        const client_item *it = &in->items[k];
-        item_result *r = &res[k];
-        if (it->error) continue;
-        int i;
-        if (!used_f || !used_s) {
-            r->state = 2;
-            snprintf(r->message, sizeof r->message, "out of memory reading the status");
-        } else if ((i = find_detail(fail, used_f, it->id, it->version)) >= 0) {
-            used_f[i] = 1;
-            take_detail(r, json_object_array_get_idx(fail, (size_t)i), 2, "rejected by the server");
-        } else if ((i = find_detail(succ, used_s, it->id, it->version)) >= 0) {
-            used_s[i] = 1;
-            take_detail(r, json_object_array_get_idx(succ, (size_t)i), 1, "");
-        } else if (!succ) {
-            r->state = 1;
-        } else {
-            r->state = 2;
-            snprintf(r->message, sizeof r->message, "not reported in the server's status");
-        }
-    }
-    free(used_s);
-    free(used_f);
-}
-
 /* Parse a status body; returns the document (caller puts) or NULL. */
 static json_object *parse_status(const client_response *resp) {
     json_object *st = json_tokener_parse(resp->body);
@@ -150,7 +82,7 @@ static json_object *parse_status(const client_response *resp) {
 
 /* POST one envelope of [start, end) and wait for its status to complete. Returns 0, or
  * CLI_EXIT_FAIL after printing why. */
-static int send_batch(push_run *run, const client_input *in, size_t start, size_t end, item_result *res) {
+static int send_batch(push_run *run, const client_input *in, size_t start, size_t end, client_outcome *res) {
     enlace_buf env = ENLACE_BUF_INIT;
     enlace_err err;
     enlace_err_clear(&err);
@@ -201,7 +133,7 @@ static int send_batch(push_run *run, const client_input *in, size_t start, size_
         client_response_free(&resp);
         if (!st) return cli_fail("push", "the status endpoint did not return a TAXII status resource");
     }
-    apply_status(st, in, start, end, res);
+    client_status_apply(st, in, start, end, res);
     json_object_put(st);
     return 0;
 }
@@ -226,16 +158,16 @@ static void json_line(const char *file, const char *id, const char *version, int
 
 /* Report the items of [start, end) once their fate is known. */
 static void report_items(push_run *run, const char *file, const client_input *in, size_t start,
-                         size_t end, item_result *res, enlace_buf *rejected_lines, size_t *acc, size_t *rej) {
+                         size_t end, client_outcome *res, enlace_buf *rejected_lines, size_t *acc, size_t *rej) {
     for (size_t k = start; k < end; k++) {
         const client_item *it = &in->items[k];
-        item_result *r = &res[k];
+        client_outcome *r = &res[k];
         if (it->error) {
-            r->state = 2;
+            r->fate = CLIENT_REJECTED;
             snprintf(r->message, sizeof r->message, "%s", it->error);
         }
         const char *version = r->version[0] ? r->version : it->version;
-        int ok = r->state == 1;
+        int ok = r->fate == CLIENT_ACCEPTED;
         if (ok) (*acc)++;
         else (*rej)++;
         if (run->json) {
@@ -277,7 +209,7 @@ static int push_file(push_run *run, const char *file) {
         client_input_free(&in);
         return cli_fail("push", "out of memory");
     }
-    item_result *res = in.n ? calloc(in.n, sizeof *res) : NULL;
+    client_outcome *res = in.n ? calloc(in.n, sizeof *res) : NULL;
     if (in.n && !res) {
         client_input_free(&in);
         return cli_fail("push", "out of memory");
