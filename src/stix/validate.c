@@ -61,7 +61,8 @@ __attribute__((format(printf, 2, 3))) static void warn(vctx *c, const char *fmt,
     va_end(ap);
 }
 
-/* Present-and-not-null lookup. A member whose value is JSON null gives *v == NULL and 1. */
+/* 1 when member k is present, with its value in *v; a JSON null member gives 1 and *v == NULL
+ * (check_members refuses those, so the later checks can use get()'s NULL as "absent"). */
 static int has(json_object *o, const char *k, json_object **v)
 {
     return json_object_object_get_ex(o, k, v) ? 1 : 0;
