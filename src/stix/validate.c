@@ -762,7 +762,20 @@ static int x_traffic(vctx *c, json_object *o)
 {
     if (get(o, "src_ref") == NULL && get(o, "dst_ref") == NULL)
         return fail(c, "one of src_ref or dst_ref is required");
+    if (json_object_get_boolean(get(o, "is_active")) && get(o, "end") != NULL)
+        return fail(c, "end must not be present when is_active is true");
     return ts_order(c, o, "start", "end", 0);
+}
+
+/* S§6.11: a process must carry at least one of its own properties (or an extension). */
+static int x_process(vctx *c, json_object *o)
+{
+    for (const prop *p = P_PROCESS; p->name != NULL; p++)
+        if (get(o, p->name) != NULL)
+            return 0;
+    if (get(o, "extensions") != NULL)
+        return 0;
+    return fail(c, "at least one process property is required");
 }
 
 static int x_x509(vctx *c, json_object *o)
@@ -822,7 +835,7 @@ static const tdef TYPES[] = {
     {"mac-addr", K_SCO, P_MAC, NULL, NULL},
     {"mutex", K_SCO, P_MUTEX, NULL, NULL},
     {"network-traffic", K_SCO, P_TRAFFIC, NULL, x_traffic},
-    {"process", K_SCO, P_PROCESS, NULL, NULL},
+    {"process", K_SCO, P_PROCESS, NULL, x_process},
     {"software", K_SCO, P_SOFTWARE, NULL, NULL},
     {"url", K_SCO, P_URL, NULL, NULL},
     {"user-account", K_SCO, P_USER, NULL, NULL},

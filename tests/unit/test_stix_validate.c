@@ -339,6 +339,10 @@ static void test_scos(void **state)
     bad("{'type':'email-message','id':'email-message--" U1 "','is_multipart':false,'body_multipart':[{'body':'x'}]}",
         "body_multipart must not be present when is_multipart is false");
     bad("{'type':'x509-certificate','id':'x509-certificate--" U1 "'}", "at least one x509-certificate property");
+    bad("{'type':'process','id':'process--" U1 "'}", "at least one process property");
+    ok("{'type':'process','id':'process--" U1 "','pid':1221}");
+    bad("{'type':'network-traffic','id':'network-traffic--" U1 "','protocols':['tcp'],'dst_ref':'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd',"
+        "'is_active':true,'end':'2016-01-01T00:00:00Z'}", "end must not be present when is_active is true");
     ok("{'type':'x509-certificate','id':'x509-certificate--" U1 "','serial_number':'01'}");
     bad("{'type':'autonomous-system','id':'autonomous-system--" U1 "','number':'15139'}", "number must be an integer");
     bad("{'type':'ipv4-addr','spec_version':'2.0','id':'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd','value':'1.2.3.4'}",
