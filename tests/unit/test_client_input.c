@@ -259,6 +259,47 @@ static void test_query_add(void **state) {
     assert_string_equal(small, "x/"); /* untouched when it does not fit */
 }
 
+/* Never crash, and stay consistent, on damaged input: every byte flipped, deleted or truncated
+ * (deterministic pseudo-random mutations of a small bundle). Run under ASan in CI. */
+static void test_mutations_never_crash(void **state) {
+    (void)state;
+    const char *good = "{\"type\":\"bundle\",\"id\":\"bundle--1\",\"objects\":[{\"type\":\"note\","
+                       "\"id\":\"note--1\",\"content\":\"a\\\"b\\u00e9]}\",\"n\":[1,2.5e3,{\"k\":null}]},"
+                       "{\"id\":\"x--2\",\"created\":\"2020-01-01T00:00:00.000Z\"}]}";
+    size_t len = strlen(good);
+    char buf[512];
+    uint32_t seed = 12345;
+    static const char alphabet[] = "{}[]\",:\\ \n0aeu\xc3\xa9\xff";
+    for (int iter = 0; iter < 4000; iter++) {
+        memcpy(buf, good, len);
+        size_t n = len;
+        for (int m = 0; m < 1 + iter % 3 && n > 1; m++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % n;
+            switch ((seed >> 4) % 3) {
+            case 0: buf[at] = alphabet[(seed >> 16) % (sizeof alphabet - 1)]; break;
+            case 1: memmove(buf + at, buf + at + 1, n - at - 1); n--; break;
+            default: n = at + 1; break;
+            }
+        }
+        client_input in;
+        enlace_err err;
+        assert_int_equal(client_input_parse(buf, n, &in, &err), 0);
+        if (!in.error) {
+            for (size_t k = 0; k < in.n; k++) {
+                const client_item *it = &in.items[k];
+                assert_true((it->error == NULL) != (it->json == NULL));
+                if (it->json) { /* what would be sent is itself valid JSON */
+                    json_object *o = json_tokener_parse(it->json);
+                    assert_non_null(o);
+                    json_object_put(o);
+                }
+            }
+        }
+        client_input_free(&in);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bundle_exact_bytes), cmocka_unit_test(test_shapes),
@@ -266,7 +307,7 @@ int main(void) {
         cmocka_unit_test(test_repeated_member),    cmocka_unit_test(test_batch_by_count),
         cmocka_unit_test(test_batch_by_bytes),     cmocka_unit_test(test_batch_covers_all),
         cmocka_unit_test(test_oversize),           cmocka_unit_test(test_batch_splits_repeated_version),           cmocka_unit_test(test_spans_of_page),
-        cmocka_unit_test(test_query_add),          cmocka_unit_test(test_error_describe),
+        cmocka_unit_test(test_query_add),          cmocka_unit_test(test_mutations_never_crash),          cmocka_unit_test(test_error_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
