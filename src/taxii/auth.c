@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,8 +81,7 @@ static void cache_put(taxii_auth_cache *c, const unsigned char key[32], int64_t 
     auth_entry *e = &c->e[slot_of(c, key)];
     memcpy(e->key, key, 32);
     e->user_rowid = rowid;
-    strncpy(e->pw_hash, pw_hash, sizeof e->pw_hash - 1);
-    e->pw_hash[sizeof e->pw_hash - 1] = '\0';
+    snprintf(e->pw_hash, sizeof e->pw_hash, "%s", pw_hash);
     e->expires_us = now_us + c->ttl_us;
     pthread_mutex_unlock(&c->mu);
 }
