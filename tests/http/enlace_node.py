@@ -75,6 +75,16 @@ def find_data_file(rel):
     return None
 
 
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def load_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def main():
     """Entry point of every test file: exit 77 when there is no binary, else run unittest."""
     if enlace_bin() is None:

@@ -81,11 +81,11 @@ class TestHelpAndInit(CliAsserts, unittest.TestCase):
             for f in ("enlace.db", "node.key", "node.pub"):
                 self.assertTrue(os.path.isfile(os.path.join(d, f)), f)
             self.assertEqual(os.stat(os.path.join(d, "node.key")).st_mode & 0o077, 0, "node.key must not be readable by others")
-            key = open(os.path.join(d, "node.key"), "rb").read()
+            key = en.read_bytes(os.path.join(d, "node.key"))
             # init again on an existing node refuses and does not touch the key
             r2 = run(["init", d, "--party", "MX", "--org", "Other", "--json"])
             self.assertFails(r2, (1, 2), "init over an existing node")
-            self.assertEqual(open(os.path.join(d, "node.key"), "rb").read(), key)
+            self.assertEqual(en.read_bytes(os.path.join(d, "node.key")), key)
         finally:
             import shutil
             shutil.rmtree(d, ignore_errors=True)
@@ -174,7 +174,7 @@ class TestAdminCommands(CliAsserts, unittest.TestCase):
         r = n.get("/api/collections/", token=tok)
         self.assertError(r, 401)
         self.assertIn("WWW-Authenticate", r.headers)
-        self.assertOk(n.get("/api/collections/", token=tok2), "the other token still works")
+        self.assertOk(n.get("/api/collections/", token=tok2))  # the other token still works
         # disabling the user stops its tokens too
         n.cli("user", "disable", n.dir, "tokuser")
         self.assertError(n.get("/api/collections/", token=tok2), 401)
@@ -259,7 +259,7 @@ class TestPushGet(CliAsserts, unittest.TestCase):
     def test_push_get_roundtrip(self):
         n = self.node
         objs = [indicator(i) for i in range(5)] + [identity(1)]
-        objs[2]["modified"] = "2024-01-02T03:04:05.6Z"  # odd but valid spelling: must come back as is
+        objs[2]["modified"] = "2024-01-02T03:04:05.6000Z"  # odd but valid spelling (4 digits): must come back as is
         bundle = {"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": objs}
         p = self.write("bundle.json", bundle)
         r = run(["push", "--url", n.api, "--collection", self.c] + self.creds() + [p])
@@ -269,9 +269,9 @@ class TestPushGet(CliAsserts, unittest.TestCase):
         out = os.path.join(self.tmp, "out.json")
         r = run(["get", "--url", n.api, "--collection", self.c, "-o", out] + self.creds())
         self.assertEqual(r.returncode, 0, r.stderr)
-        got = json.load(open(out))
+        got = en.load_json(out)
         self.assertEqual(sorted(got["objects"], key=lambda o: o["id"]), sorted(objs, key=lambda o: o["id"]))
-        self.assertIn('"2024-01-02T03:04:05.6Z"', open(out).read())
+        self.assertIn(b'"2024-01-02T03:04:05.6000Z"', en.read_bytes(out))
         # jsonl to stdout, following next with a small limit
         r = run(["get", "--url", n.api, "--collection", self.c, "--jsonl", "--limit", "2"] + self.creds())
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -348,7 +348,8 @@ class TestPushGet(CliAsserts, unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         # a file that is not JSON
         bad = os.path.join(self.tmp, "notjson.json")
-        open(bad, "w").write("{not json")
+        with open(bad, "w") as fh:
+            fh.write("{not json")
         r = run(["push", "--url", n.api, "--collection", self.c] + self.creds() + [bad])
         self.assertIn(r.returncode, (1, 3), r.stdout + r.stderr)
         # get on an unknown collection

@@ -263,7 +263,7 @@ class TestInvalidCorpus(TaxiiAsserts, unittest.TestCase):
         p = self.node.objects_path(self.cf)
         for f in files:
             with self.subTest(file=f):
-                raw = open(f, "rb").read()
+                raw = en.read_bytes(f)
                 try:
                     doc = json.loads(raw.decode("utf-8"))
                 except ValueError:

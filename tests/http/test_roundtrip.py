@@ -41,7 +41,7 @@ def data_files():
         files = sorted(glob.glob(os.path.join(base, "**", "*.json"), recursive=True))
         files = [f for f in files if os.sep + "invalid" + os.sep not in f]
         for f in files:
-            h = hashlib.sha256(open(f, "rb").read()).hexdigest()
+            h = hashlib.sha256(en.read_bytes(f)).hexdigest()
             if h in seen:
                 continue
             seen.add(h)
@@ -153,7 +153,7 @@ class TestRoundtrip(TaxiiAsserts, unittest.TestCase):
         return status, None
 
     def check_file(self, path, coll):
-        doc = json.load(open(path, encoding="utf-8"))
+        doc = en.load_json(path)
         items = split_items(doc)
         results = self.push(coll, path)
         problems = []
@@ -221,8 +221,8 @@ class TestRoundtrip(TaxiiAsserts, unittest.TestCase):
         if not (self.ics17 and self.ics18):
             self.skipTest("ATT&CK ICS 17.1 and 18.1 not both present (shared data folder absent?)")
         print("\n  ICS: %s then %s" % (self.ics17, self.ics18), file=sys.stderr)
-        a = {o["id"]: o for o in json.load(open(self.ics17))["objects"]}
-        b = {o["id"]: o for o in json.load(open(self.ics18))["objects"]}
+        a = {o["id"]: o for o in en.load_json(self.ics17)["objects"]}
+        b = {o["id"]: o for o in en.load_json(self.ics18)["objects"]}
         common = set(a) & set(b)
         newer = {i for i in common if item_version(b[i]) != item_version(a[i])}
         collide = {i for i in common if i not in newer and a[i] != b[i]}
@@ -237,7 +237,7 @@ class TestRoundtrip(TaxiiAsserts, unittest.TestCase):
         alone = None
         for f, res in self.push_cache.items():
             if os.path.abspath(f) == os.path.abspath(self.ics18) or \
-                    hashlib.sha256(open(f, "rb").read()).hexdigest() == hashlib.sha256(open(self.ics18, "rb").read()).hexdigest():
+                    hashlib.sha256(en.read_bytes(f)).hexdigest() == hashlib.sha256(en.read_bytes(self.ics18)).hexdigest():
                 alone = res
                 break
         if alone is None:
