@@ -376,6 +376,36 @@ class Node:
         return requests.request(method, self.url(path), auth=auth, params=params, headers=hd,
                                 data=data, **kw)
 
+    def raw(self, method, target, user=None, token=None, headers=None, body=None, accept=TAXII):
+        """Send a request with the target (path and query) exactly as given, bypassing requests'
+        URL normalisation and quoting. Returns a RawResponse (status_code, headers, text, json())."""
+        import base64
+        import http.client
+        hd = {}
+        if accept is not None:
+            hd["Accept"] = accept
+        if token is not None:
+            hd["Authorization"] = "Bearer " + token
+        elif user is not None:
+            hd["Authorization"] = "Basic " + base64.b64encode(
+                ("%s:%s" % (user, self.passwords[user])).encode()).decode()
+        if headers:
+            hd.update(headers)
+        if self.scheme == "https":
+            raise AssertionError("raw() is for plain HTTP nodes")
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
+        try:
+            conn.putrequest(method, target, skip_accept_encoding=True)
+            for k, v in hd.items():
+                conn.putheader(k, v)
+            if body is not None:
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            resp = conn.getresponse()
+            return RawResponse(method, self.base + target, resp.status, resp.getheaders(), resp.read())
+        finally:
+            conn.close()
+
     def get(self, path, user=None, **kw):
         return self.request("GET", path, user=user, **kw)
 
@@ -412,6 +442,26 @@ class Node:
                     raise AssertionError("versions: more without next")
                 raise AssertionError("more=true without next on %s" % path)
         return items, resps
+
+
+class _Req:
+    def __init__(self, method, url):
+        self.method, self.url = method, url
+
+
+class RawResponse:
+    """Just enough of requests.Response for the assertions below."""
+
+    def __init__(self, method, url, status, headers, body):
+        self.status_code = status
+        self.headers = requests.structures.CaseInsensitiveDict(headers)
+        self.content = body
+        self.text = body.decode("utf-8", "replace")
+        self.url = url
+        self.request = _Req(method, url)
+
+    def json(self):
+        return json.loads(self.content.decode("utf-8"))
 
 
 class TaxiiAsserts:

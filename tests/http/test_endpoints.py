@@ -289,10 +289,20 @@ class TestObjects(Base):
         # collection-level match[version]
         j = self.assertOk(self.objs(self.cver, params=[("match[id]", oid), ("match[version]", "all")]))
         self.assertEqual(sorted(o["name"] for o in j["objects"]), ["v1", "v2", "v3"])
-        # versions endpoint
+        # versions endpoint; its date headers span the object's versions (date_added order)
         r = self.node.get(p + "versions/", user="bob")
         j = self.assertOk(r)
-        self.assertDateHeaders(r)
+        f, l = self.assertDateHeaders(r)
+        das = sorted(x["date_added"] for x in self.manifest(self.cver, params=[("match[id]", oid), ("match[version]", "all")]))
+        self.assertEqual((f, l), (das[0], das[-1]))
+        # object endpoint with all versions: same span
+        r = self.node.get(p, user="alice", params=[("match[version]", "all")])
+        self.assertOk(r)
+        self.assertEqual(self.assertDateHeaders(r), (das[0], das[-1]))
+        # literal (unencoded) brackets in the query, as curl -g and many clients send them
+        r = self.node.raw("GET", self.node.objects_path(self.cver) + "?match[id]=%s&match[version]=all" % oid, user="alice")
+        j2 = self.assertOk(r)
+        self.assertEqual(sorted(o["name"] for o in j2["objects"]), ["v1", "v2", "v3"])
         self.assertEqual(sorted(j["versions"]), sorted([v1["modified"], v2["modified"], v3["modified"]]))
         # manifest: one record per version
         recs = self.manifest(self.cver, params=[("match[id]", oid), ("match[version]", "all")])
@@ -630,6 +640,109 @@ class TestPaging(Base):
         items, _ = self.node.get_all(self.node.objects_path(self.c), user="alice",
                                      params=[("added_after", cut)], limit=7)
         self.assertEqual([o["id"] for o in items], [x["id"] for x in self.manifest[51:]])
+
+
+class TestConcurrency(Base):
+    """Invariant 2: date_added strictly increasing per collection under concurrent writers, so
+    a reader polling with added_after (and paging with next) never skips or repeats an object."""
+
+    WRITERS, ENVELOPES, PER = 4, 8, 25
+
+    @classmethod
+    def setUpClass(cls):
+        n = cls.node = en.Node()
+        n.add_user("alice")
+        cls.c = n.create_collection("Concurrent")
+        cls.big = n.create_collection("Defaults")
+        n.grant(cls.c, "alice")
+        n.grant(cls.big, "alice")
+        n.start()
+
+    def test_concurrent_writers_and_polling_reader(self):
+        import threading
+        n = self.node
+        posted, errors = [], []
+        lock = threading.Lock()
+
+        def writer(w):
+            for e in range(self.ENVELOPES):
+                objs = [indicator(w * 10000 + e * 100 + k) for k in range(self.PER)]
+                try:
+                    r = n.post_envelope(self.c, objs, user="alice")
+                    if r.status_code != 202 or r.json().get("success_count") != self.PER:
+                        errors.append("writer %d: %d %s" % (w, r.status_code, r.text[:200]))
+                except Exception as ex:  # noqa: BLE001
+                    errors.append("writer %d: %r" % (w, ex))
+                with lock:
+                    posted.extend(o["id"] for o in objs)
+
+        seen, seen_da = [], []
+        done = threading.Event()
+
+        def poll_once(after):
+            params = [("limit", "37")]
+            if after:
+                params.append(("added_after", after))
+            recs, _ = n.get_all("/api/collections/%s/manifest/" % self.c, user="alice", params=params)
+            return recs
+
+        def reader():
+            after = None
+            while True:
+                final = done.is_set()
+                try:
+                    recs = poll_once(after)
+                except AssertionError as ex:
+                    errors.append("reader: %s" % ex)
+                    return
+                for x in recs:
+                    seen.append(x["id"])
+                    seen_da.append(x["date_added"])
+                if recs:
+                    after = recs[-1]["date_added"]
+                if final:
+                    return
+
+        ws = [threading.Thread(target=writer, args=(w,)) for w in range(self.WRITERS)]
+        rd = threading.Thread(target=reader)
+        rd.start()
+        for t in ws:
+            t.start()
+        for t in ws:
+            t.join(300)
+        done.set()
+        rd.join(300)
+        self.assertEqual(errors, [])
+        total = self.WRITERS * self.ENVELOPES * self.PER
+        self.assertEqual(len(posted), total)
+        dup = len(seen) - len(set(seen))
+        self.assertEqual(dup, 0, "the polling reader saw %d objects twice" % dup)
+        self.assertEqual(set(seen), set(posted), "the polling reader missed %d objects" % len(set(posted) - set(seen)))
+        self.assertEqual(seen_da, sorted(seen_da))
+        self.assertEqual(len(set(seen_da)), total, "date_added values must be unique")
+        # a full paged read afterwards agrees
+        items, _ = n.get_all(n.objects_path(self.c), user="alice", limit=61)
+        self.assertEqual(len(items), total)
+        self.assertEqual({o["id"] for o in items}, set(posted))
+
+    def test_default_and_maximum_page_size(self):
+        n = self.node
+        objs = [indicator(i) for i in range(1500)]
+        st = self.assertOk(n.post_envelope(self.big, objs, user="alice"), 202)
+        self.assertEqual(st["success_count"], 1500)
+        j = self.assertOk(self.objs(self.big))
+        self.assertEqual(len(j["objects"]), 1000, "default page limit is 1000")
+        self.assertIs(j.get("more"), True)
+        self.assertIn("next", j)
+        j2 = self.assertOk(self.objs(self.big, params=[("next", j["next"])]))
+        self.assertEqual(len(j2["objects"]), 500)
+        self.assertFalse(j2.get("more", False))
+        self.assertEqual({o["id"] for o in j["objects"] + j2["objects"]}, {o["id"] for o in objs})
+        # a limit above the maximum (10000) is not an error; the server may serve fewer
+        j = self.assertOk(self.objs(self.big, params=[("limit", "20000")]))
+        self.assertTrue(0 < len(j["objects"]) <= 10000)
+        items, _ = n.get_all(n.objects_path(self.big), user="alice", limit=20000)
+        self.assertEqual(len(items), 1500)
 
 
 class TestRestart(Base):

@@ -130,6 +130,54 @@ class TestAuthAndAccess(Base):
             self.assertError(self.node.get(p, user="rw"), 404)
         self.assertError(self.node.post_envelope(unknown, [indicator(7)], user="rw"), 404)
 
+    def test_errors_do_not_leak(self):
+        # no grant vs no such collection: the same answer (T App. B)
+        a = self.node.get("/api/collections/%s/objects/" % self.c, user="none")
+        b = self.node.get("/api/collections/%s/objects/" % uuid.uuid4(), user="none")
+        self.assertError(a, 404)
+        self.assertError(b, 404)
+        ja, jb = a.json(), b.json()
+        self.assertEqual((ja.get("title"), ja.get("description")), (jb.get("title"), jb.get("description")))
+        self.assertNotIn(self.c, a.text)
+        # wrong password vs unknown user: the same 401
+        a = self.node.get("/api/collections/", user="rw", password="wrong")
+        b = self.node.get("/api/collections/", user="nosuchuser", password="wrong")
+        self.assertEqual(a.json(), b.json())
+        self.assertNotIn("nosuchuser", b.text)
+
+    def test_odd_requests_never_500(self):
+        c = self.c
+        long_ids = ",".join(en.new_id("indicator") for _ in range(150))
+        targets = [
+            ("GET", "/api/collections/../../etc/passwd/"),
+            ("GET", "/api/collections/%2e%2e/%2e%2e/"),
+            ("GET", "/" + "a" * 5000 + "/"),
+            ("GET", "/api/collections/%s/objects/indicator--%%00/" % c),
+            ("GET", "/api/collections/%s/objects/%%ff%%fe/" % c),
+            ("GET", "//api//collections//"),
+            ("GET", "/api/collections/%s/objects/?match[type]=" % c),
+            ("GET", "/api/collections/%s/objects/?limit=99999999999999999999999" % c),
+            ("GET", "/api/collections/%s/objects/?added_after=9999-12-31T23:59:59.999999Z" % c),
+            ("GET", "/api/collections/%s/objects/?match[id]=%s" % (c, long_ids)),
+            ("GET", "/api/collections/%s/objects/?%s" % (c, "&".join("x%d=1" % i for i in range(300)))),
+            ("GET", "/api/collections/%s/objects/?match%%5Bversion%%5D=%%E2%%82%%AC" % c),
+            ("GET", "/api/collections/%s/objects/?next=%s" % (c, "A" * 3000)),
+            ("GET", "/api/collections/%C3%B1/"),
+            ("GET", "/api/status/../collections/"),
+            ("GET", "/api/collections/%s/objects/%s/versions/?match[version]=all" % (c, self.obj["id"])),
+            ("OPTIONS", "/api/collections/"),
+            ("HEAD", "/api/collections/"),
+        ]
+        for method, t in targets:
+            r = self.node.raw(method, t, user="rw")
+            self.assertLess(r.status_code, 500, "%s %s -> %d %s" % (method, t[:80], r.status_code, r.text[:200]))
+            if r.status_code >= 400 and method != "HEAD":
+                self.assertError(r, r.status_code, "%s %s" % (method, t[:80]))
+        for hdr in ("Basic " + "QQ==", "Basic " + "A" * 6000, "Bearer ", "Basic", "basic cnc6eA=="):
+            r = self.node.raw("GET", "/api/collections/", headers={"Authorization": hdr})
+            self.assertError(r, 401, hdr[:30])
+        self.assertOk(self.node.get("/api/", user="rw"))
+
     def test_405(self):
         c = self.c
         oid = self.obj["id"]

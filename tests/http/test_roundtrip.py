@@ -191,6 +191,17 @@ class TestRoundtrip(TaxiiAsserts, unittest.TestCase):
             for prop in ("created", "modified"):
                 if prop in copies[0] and smap[k].get(prop) != copies[0][prop]:
                     problems.append("%s: %s %s %r served as %r" % (path, k[0], prop, copies[0][prop], smap[k].get(prop)))
+        # the manifest reports each version with the producer's string, byte-exact
+        recs, _ = self.node.get_all("/api/collections/%s/manifest/" % coll, user="loader", params=ALL, limit=1000)
+        if len(recs) != len(served):
+            problems.append("%s: manifest has %d records, objects %d" % (path, len(recs), len(served)))
+        mv = {}
+        for x in recs:
+            mv.setdefault(x["id"], set()).add(x["version"])
+        for k, copies in accepted.items():
+            v = item_version(copies[0])
+            if v is not None and v not in mv.get(k[0], set()):
+                problems.append("%s: manifest lacks version %r of %s (has %r)" % (path, v, k[0], sorted(mv.get(k[0], []))[:3]))
         extra = set(smap) - set(accepted)
         for k in sorted(extra, key=str)[:5]:
             problems.append("%s: served but never accepted: %s" % (path, k))

@@ -87,6 +87,31 @@ class TestTLS(TaxiiAsserts, unittest.TestCase):
         # the server still serves after the failed handshakes
         self.assertOk(n.get("/api/", user="rw", verify=self.cert))
 
+    def test_tls12_accepted(self):
+        # T8.2.2: a server MUST accept TLS 1.2 (and SHOULD accept 1.3)
+        import socket
+        import ssl
+        n = self.node
+        n.start("--tls-cert", self.cert, "--tls-key", self.key)
+        for ver in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            ctx = ssl.create_default_context(cafile=self.cert)
+            ctx.minimum_version = ver
+            ctx.maximum_version = ver
+            with socket.create_connection(("127.0.0.1", n.port), timeout=30) as sock:
+                with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
+                    self.assertEqual(tls.version(), {ssl.TLSVersion.TLSv1_2: "TLSv1.2",
+                                                     ssl.TLSVersion.TLSv1_3: "TLSv1.3"}[ver])
+                    tls.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/taxii+json;version=2.1\r\n"
+                                b"Connection: close\r\n\r\n")
+                    data = b""
+                    while True:
+                        chunk = tls.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+            self.assertTrue(data.startswith(b"HTTP/1.1 "), data[:100])
+            self.assertIn(int(data[9:12]), (200, 401), data[:200])
+
     def test_tls_on_all_interfaces_is_allowed(self):
         n = self.node
         n.start("--tls-cert", self.cert, "--tls-key", self.key, listen="0.0.0.0:0")
