@@ -284,6 +284,18 @@ def cmd_report(work):
               % (len(all_recs), n_acc_records,
                  " (%d distinct versions; %d repeat an identical version)" % (len(acc_all), repeats)
                  if repeats else "", n_rej, len(srv_all), len({i for i, _ in srv_all})))
+        s20_path = os.path.join(work, "get-%s--stix20.jsonl" % key)
+        if os.path.exists(s20_path):
+            s20 = [o for o in read_jsonl(s20_path) if isinstance(o, dict) and o.get("id")]
+            if s20:
+                kinds = collections.Counter(o.get("type") for o in s20).most_common(5)
+                outside = [o for o in s20 if (o["id"], object_version(o)) not in srv_all]
+                print("   STIX 2.0 among them (match[spec_version]=2.0): %d (%s%s)%s"
+                      % (len(s20), ", ".join("%s %d" % kv for kv in kinds),
+                         ", ..." if len(collections.Counter(o.get("type") for o in s20)) > 5 else "",
+                         "; %d not in the full read!" % len(outside) if outside else ""))
+                if outside:
+                    ok = same = False
         type_table(acc_by_type, served_by_type, pushed_by_type, rejected_by_type)
         print_rejections(recs, os.path.join(work, "rejected-%s.txt" % key))
 
