@@ -333,6 +333,7 @@ static void serve_page(taxii_server *srv, store *s, const route *rt, const store
         if (pos > q.after_us) q.after_us = pos;
     }
     page_ctx p = {rt->kind, &r->body, 0, 0, 0};
+    enlace_buf_reserve(&r->body, 64 * 1024);  /* skip the first doublings of a typical page */
     int more = 0;
     rc = store_query_objects(s, &q, page_row, &p, &more, &err);
     int had_next = f.next != NULL;
@@ -575,6 +576,9 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
         idx[k++] = i;
         kof[i] = k;
     }
+    /* The parsed tree is no longer needed: drop it before the store work to cut peak memory. */
+    json_object_put(root);
+    root = NULL;
     int64_t now = enlace_clock_now_us();
     enlace_err err;
     int stored = k == 0 || store_put_objects(s, req->coll_rowid, in, k, now, outs, &err) == 0;
