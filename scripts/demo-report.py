@@ -221,7 +221,7 @@ def type_table(acc_by_type, served_by_type, pushed_by_type, rejected_by_type, in
                      "OK" if a == s else "MISMATCH"))
     head = "%-30s %6s %6s %6s %6s  %s" % ("type", "pushed", "refus.", "accep.", "served", "")
     cells = ["%-30s %6d %6d %6d %6d  %s" % r for r in rows]
-    if len(cells) > 14:   # two columns side by side keep long type lists short
+    if len(cells) > 10:   # two columns side by side keep long type lists short
         half = (len(cells) + 1) // 2
         left, right = cells[:half], cells[half:]
         print("%s%-50s   %s" % (indent, head, head))
