@@ -6,6 +6,7 @@ scripts/demo and say, per collection and per STIX type, whether the node serves 
   demo-report.py summary PUSH.jsonl...      one progress line: objects, accepted, rejected
   demo-report.py report WORKDIR             the full report; exit 0 when every collection
                                             matches and every must-refuse file was refused
+  demo-report.py selftest                   check the comparison on a synthetic run
 
 WORKDIR holds plan.tsv, one line per collection: KEY<TAB>TITLE<TAB>COLLECTION_ID, and for each
 KEY the files push-KEY.jsonl (and optionally push-KEY--invalid.jsonl: content that must be
@@ -362,7 +363,81 @@ def cmd_report(work):
     return 0
 
 
+def cmd_selftest():
+    """Check the comparison on a small synthetic run: versions as instants, repeats, SCOs,
+    conflicts, must-refuse files, and that a missing or doubled object is a failure.
+    Prints "selftest: N passed, M failed"."""
+    import contextlib
+    import io
+    import shutil
+    import tempfile
+
+    checks = []
+
+    def check(name, cond):
+        checks.append((name, bool(cond)))
+
+    check("instant: .000Z equals Z", norm_time("2016-11-03T12:30:59.000Z") == norm_time("2016-11-03T12:30:59Z"))
+    check("instant: .5 equals .500", norm_time("2016-11-03T12:30:59.5Z") == norm_time("2016-11-03T12:30:59.500Z"))
+    check("instant: distinct ms differ", norm_time("2016-11-03T12:30:59.001Z") != norm_time("2016-11-03T12:30:59Z"))
+    check("type of a malformed id", type_of("file-1389") == "(malformed id)" and type_of(None) == "(no id)")
+
+    work = tempfile.mkdtemp(prefix="demo-report-selftest.")
+    try:
+        ind = {"type": "indicator", "id": "indicator--11111111-1111-4111-8111-111111111111",
+               "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z"}
+        ind2 = dict(ind, modified="2020-02-01T00:00:00Z")
+        sco = {"type": "ipv4-addr", "id": "ipv4-addr--22222222-2222-5222-8222-222222222222", "value": "192.0.2.1"}
+        fa, fb = os.path.join(work, "a.json"), os.path.join(work, "b.json")
+        with open(fa, "w") as f:
+            json.dump({"type": "bundle", "id": "bundle--x", "objects": [ind, ind2, sco]}, f)
+        with open(fb, "w") as f:
+            json.dump([dict(ind, modified="2020-01-01T00:00:00Z"), sco], f)
+
+        def rec(path, o, result, version=None, msg=""):
+            return {"file": path, "id": o["id"] if o else None,
+                    "version": version if version is not None else (o or {}).get("modified"),
+                    "result": result, "message": msg}
+        push = [rec(fa, ind, "accepted"), rec(fa, ind2, "accepted"),
+                rec(fa, sco, "accepted", version="2026-01-01T00:00:00.000001Z"),
+                rec(fb, dict(ind, modified="2020-01-01T00:00:00Z"), "accepted", msg="already stored"),
+                rec(fb, sco, "accepted", version="2026-01-01T00:00:00.000001Z")]
+        inv = [rec("invalid/x.json", None, "rejected", msg="not JSON: unexpected character")]
+
+        def write(name, rows):
+            with open(os.path.join(work, name), "w") as f:
+                for r in rows:
+                    f.write(json.dumps(r) + "\n")
+
+        def run(served):
+            write("push-c.jsonl", push + [{"summary": {"objects": 5, "accepted": 5, "rejected": 0}}])
+            write("push-c--invalid.jsonl", inv)
+            write("get-c.jsonl", served)
+            with open(os.path.join(work, "plan.tsv"), "w") as f:
+                f.write("c\tC\tcoll-id\n")
+            with contextlib.redirect_stdout(io.StringIO()):
+                return cmd_report(work)
+
+        check("exact match is OK", run([ind, ind2, sco]) == 0)
+        check("a missing version fails", run([ind, sco]) == 1)
+        check("an extra version fails", run([ind, ind2, sco, dict(ind, modified="2021-01-01T00:00:00Z")]) == 1)
+        check("a version served twice fails", run([ind, ind2, sco, sco]) == 1)
+        inv[0]["result"] = "accepted"
+        inv[0]["id"] = "identity--33333333-3333-4333-8333-333333333333"
+        check("an accepted must-refuse object fails", run([ind, ind2, sco]) == 1)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    failed = [n for n, ok in checks if not ok]
+    for n in failed:
+        print("FAILED: " + n)
+    print("selftest: %d passed, %d failed" % (len(checks) - len(failed), len(failed)))
+    return 1 if failed else 0
+
+
 def main(argv):
+    if len(argv) == 2 and argv[1] == "selftest":
+        return cmd_selftest()
     if len(argv) >= 3 and argv[1] == "summary":
         return cmd_summary(argv[2:])
     if len(argv) == 3 and argv[1] == "report":
