@@ -147,6 +147,10 @@ int taxii_server_start(const taxii_config *cfg, taxii_server **out, enlace_err *
     if (cfg->max_content_length < 1 || cfg->page_limit < 1 || cfg->page_max < 1 || cfg->max_objects < 1 ||
         cfg->max_depth < 2)
         return enlace_err_set(err, ENLACE_EINVAL, "limits must be positive");
+    /* json-c takes an int length, and a body is held in memory several times over while it is
+     * parsed: 1 GiB is far above any sane envelope. */
+    if (cfg->max_content_length > (size_t)1 << 30)
+        return enlace_err_set(err, ENLACE_EINVAL, "max content length must be at most 1073741824 bytes");
     if ((rc = parse_listen(cfg->listen, &ss, &ss_len, &loopback, err)) != 0) return rc;
     if (!tls && !loopback)
         return enlace_err_set(err, ENLACE_EINVAL,

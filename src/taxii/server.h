@@ -1,5 +1,16 @@
 /* server.h - the TAXII 2.1 HTTP server (libmicrohttpd): configuration, start and graceful stop.
- * Discovery at /taxii2/, one API root at /api/ (T§4, T§5). */
+ * Discovery at /taxii2/, one API root at /api/ (T§4, T§5).
+ *
+ * Choices the spec leaves open, as served:
+ *  - every response, 401 included, is application/taxii+json;version=2.1; errors are error
+ *    resources (T§3.6.1) and never say whether an invisible collection/object/status exists;
+ *  - DELETE (T§5.7) answers 200 with the body {} (the spec defines no resource for it);
+ *  - manifest, versions and envelope all carry `next` when `more` is true (T§3.5);
+ *  - empty results: {"more":false} (no list member, T§2); the X-TAXII-Date-Added-* headers are
+ *    omitted on an empty page;
+ *  - object and versions endpoints answer 404 when no version matches the filters (T§5.6);
+ *  - status resources are served to their poster for 7 days (T§4.3 asks for >= 24 h);
+ *  - unauthenticated requests get 401 before any routing, so unknown paths don't leak. */
 #ifndef ENLACE_TAXII_SERVER_H
 #define ENLACE_TAXII_SERVER_H
 
