@@ -101,6 +101,45 @@ class TestCrash(TaxiiAsserts, unittest.TestCase):
         finally:
             n.cleanup()
 
+    def test_sigterm_during_large_post(self):
+        """SIGTERM while a large envelope is being written: exit 0, and the store keeps the whole
+        envelope or none of it (all of it when the 202 was sent)."""
+        import threading
+        import time
+        n = en.Node()
+        try:
+            n.add_user("rw")
+            c = n.create_collection("Term")
+            n.grant(c, "rw")
+            n.start()
+            big = [indicator(i) for i in range(BIG)]
+            result = {}
+
+            def post():
+                try:
+                    result["r"] = n.post_envelope(c, big, user="rw")
+                except requests.exceptions.RequestException as ex:
+                    result["e"] = ex
+            t = threading.Thread(target=post)
+            t.start()
+            time.sleep(0.15)
+            n.stop(expect_rc=0)
+            t.join(60)
+            self.assertTrue(result, "the POST neither got an answer nor failed")
+            answered = "r" in result and result["r"].status_code == 202
+            print("\n  SIGTERM during POST: %s" % (("HTTP %d" % result["r"].status_code) if "r" in result
+                                                   else "connection closed"), file=sys.stderr)
+            if "r" in result:
+                self.assertIn(result["r"].status_code, (202, 503), result["r"].text[:200])
+            self.assertEqual(self.integrity(n), [("ok",)])
+            n.start()
+            items, _ = n.get_all(n.objects_path(c), user="rw", limit=1000)
+            self.assertIn(len(items), (0, BIG) if not answered else (BIG,),
+                          "a whole envelope or nothing (202 sent: %s)" % answered)
+            n.stop()
+        finally:
+            n.cleanup()
+
     def test_crash_after_1_object(self):
         self.run_case({"ENLACE_CRASH_AFTER_OBJECTS": "1"}, committed=False)
 
