@@ -38,6 +38,7 @@ struct taxii_server {
 /* Per-request state, MHD's *con_cls; freed by taxii_request_done. */
 typedef struct taxii_request {
     int64_t started_us;       /* request_timestamp of a POST (T§4.3.1) */
+    int begun;                /* first_call has run (POST: on the first call; others: later) */
     int collecting;           /* a POST passed its checks and its body is being read */
     int64_t user_rowid;
     int64_t coll_rowid;

@@ -768,7 +768,23 @@ enum MHD_Result taxii_access(void *cls, struct MHD_Connection *conn, const char 
         pthread_mutex_lock(&srv->mu);
         srv->active++;
         pthread_mutex_unlock(&srv->mu);
+        if (strcmp(method, "POST") != 0) return MHD_YES;  /* answered on a later call, see below */
+        /* A POST is checked before its body is read, so a refusal (401, 404, 413, 415...) costs no
+         * upload; libmicrohttpd then closes the connection, which is right for an unread body. */
+        req->begun = 1;
         if (first_call(srv, conn, url, method, req, &r)) return MHD_YES;
+        return reply_send(conn, &r);
+    }
+    if (!req->begun) {
+        /* Other methods answer once the whole request is in: libmicrohttpd 0.9.75 keeps the
+         * connection alive only for responses queued after the first call. A body sent with
+         * GET or DELETE means nothing here and is dropped. */
+        if (*upload_data_size) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        req->begun = 1;
+        first_call(srv, conn, url, method, req, &r);
         return reply_send(conn, &r);
     }
     if (!req->collecting) return MHD_NO;  /* a response was already queued */

@@ -203,7 +203,7 @@ int taxii_server_start(const taxii_config *cfg, taxii_server **out, enlace_err *
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, taxii_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
         MHD_OPTION_NOTIFY_COMPLETED, taxii_request_done, srv, MHD_OPTION_ARRAY, tls ? tls_opts : none,
         MHD_OPTION_END);
     if (!srv->daemon) {
