@@ -540,13 +540,12 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
     stix_meta *meta = calloc(n ? n : 1, sizeof *meta);
     store_object_in *in = calloc(n ? n : 1, sizeof *in);
     store_put_outcome *outs = calloc(n ? n : 1, sizeof *outs);
-    size_t *idx = calloc(n ? n : 1, sizeof *idx);   /* in[k] came from element idx[k] */
     size_t *kof = calloc(n ? n : 1, sizeof *kof);   /* element i went to in[kof[i] - 1]; 0: refused */
     size_t *boff = calloc(n ? n : 1, sizeof *boff); /* refused element i: its detail in bad[boff[i]..] */
     char *minified = malloc(req->len + 1);
     enlace_buf bad = ENLACE_BUF_INIT;
     size_t n_spans = 0, k = 0, n_ok = 0, n_fail = 0;
-    if (!spans || !meta || !in || !outs || !idx || !kof || !boff || !minified) {
+    if (!spans || !meta || !in || !outs || !kof || !boff || !minified) {
         reply_error(r, 500, "out of memory");
         goto done;
     }
@@ -573,8 +572,7 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
         in[k] = (store_object_in){meta[i].id, meta[i].type, meta[i].spec_version, meta[i].has_version,
                                   meta[i].version, meta[i].version_key, minified + used, mlen};
         used += mlen;
-        idx[k++] = i;
-        kof[i] = k;
+        kof[i] = ++k;
     }
     /* The parsed tree is no longer needed: drop it before the store work to cut peak memory. */
     json_object_put(root);
@@ -650,7 +648,6 @@ done:
     free(meta);
     free(in);
     free(outs);
-    free(idx);
     free(kof);
     free(boff);
     free(minified);
