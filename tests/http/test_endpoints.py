@@ -438,6 +438,32 @@ class TestObjects(Base):
         self.assertEqual(self.assertOk(r)["objects"], [o])
 
 
+    def test_stix20_only_object_and_spec_delete(self):
+        # an object that exists only as STIX 2.0 is served by default (its latest spec version)
+        o20 = {"type": "indicator", "id": en.new_id("indicator"), "created": "2017-01-01T00:00:00.000Z",
+               "modified": "2017-01-01T00:00:00.000Z", "labels": ["malicious-activity"],
+               "pattern": "[ipv4-addr:value = '192.0.2.1']", "valid_from": "2017-01-01T00:00:00Z"}
+        st = self.post(self.cver, [o20])
+        self.assertStatusComplete(st, 1, 1, 0)
+        p = self.node.objects_path(self.cver) + o20["id"] + "/"
+        self.assertEqual(self.assertOk(self.node.get(p, user="alice"))["objects"], [o20])
+        self.assertEqual(self.assertOk(self.node.get(p, user="alice", params=[("match[spec_version]", "2.0")]))["objects"], [o20])
+        self.assertError(self.node.get(p, user="alice", params=[("match[spec_version]", "2.1")]), 404)
+        recs = self.manifest(self.cver, params=[("match[id]", o20["id"])])
+        self.assertEqual([x["version"] for x in recs], [o20["modified"]])
+        if "media_type" in recs[0]:
+            self.assertEqual(recs[0]["media_type"].replace(" ", ""), "application/stix+json;version=2.0")
+        # a 2.1 version on top; DELETE match[spec_version]=2.0 removes only the 2.0 one
+        o21 = dict(o20, spec_version="2.1", modified="2018-01-01T00:00:00.000Z", pattern_type="stix")
+        self.assertStatusComplete(self.post(self.cver, [o21]), 1, 1, 0)
+        self.assertEqual(self.assertOk(self.node.get(p, user="alice"))["objects"], [o21])
+        r = self.node.request("DELETE", p, user="alice", params=[("match[spec_version]", "2.0")])
+        self.assertEqual(r.status_code, 200, r.text)
+        j = self.assertOk(self.node.get(p, user="alice", params=[("match[version]", "all"),
+                                                                   ("match[spec_version]", "2.0,2.1")]))
+        self.assertEqual(j["objects"], [o21])
+
+
     # -- match[spec_version] with medallion data -----------------------------------------------
 
     def test_spec_version_medallion(self):
