@@ -139,6 +139,14 @@ class TestAdminCommands(CliAsserts, unittest.TestCase):
         self.assertFails(run(["user", "disable", n.dir, "nobody"]), (1, 2), "disable unknown user")
         self.assertFails(run(["user", "add", "/nonexistent/dir", "x", "--password", "pw-pw-pw-pw"]), (1, 2),
                          "missing node dir")
+        # a password with colons, spaces and non-ASCII (UTF-8 in the Basic header)
+        import base64
+        odd = "a:b c:contrase\u00f1a-\u5b66"
+        n.cli("user", "add", n.dir, "oddpw", "--password-stdin", input=odd + "\n")
+        hdr = "Basic " + base64.b64encode(("oddpw:" + odd).encode("utf-8")).decode()
+        self.assertOk(n.get("/api/collections/", headers={"Authorization": hdr}))
+        hdr = "Basic " + base64.b64encode(("oddpw:" + odd[:-1]).encode("utf-8")).decode()
+        self.assertError(n.get("/api/collections/", headers={"Authorization": hdr}), 401)
         # the users authenticate over HTTP; stdin password works; disable -> 401; enable -> back
         self.assertOk(n.get("/api/collections/", user="ana"))
         self.assertOk(n.get("/api/collections/", user="stdinuser"))
@@ -367,6 +375,45 @@ class TestPushGet(CliAsserts, unittest.TestCase):
         self.assertEqual(lines[-1], {"summary": {"objects": 57, "accepted": 57, "rejected": 0}})
         items, _ = n.get_all(n.objects_path(c), user="rw", params=[("match[id]", ",".join(o["id"] for o in objs[:20]))])
         self.assertEqual(len(items), 20)
+
+
+class TestPushSmallServer(CliAsserts, unittest.TestCase):
+    """push splits envelopes under the server's max_content_length (from the API root) and
+    refuses locally an object that alone would be too big."""
+
+    @classmethod
+    def setUpClass(cls):
+        n = cls.node = en.Node()
+        n.add_user("rw")
+        cls.c = n.create_collection("Small")
+        n.grant(cls.c, "rw")
+        n.start("--max-content-length", "20000")
+        cls.tmp = tempfile.mkdtemp(prefix="enlace-cli-small-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.stop()
+        cls.node.cleanup()
+        import shutil
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_push_respects_max_content_length(self):
+        n = self.node
+        objs = [indicator(i, description="x" * 300) for i in range(200)]  # ~130 KB in all
+        huge = identity(1, description="y" * 30000)
+        p = os.path.join(self.tmp, "many.json")
+        with open(p, "w") as f:
+            json.dump({"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": objs + [huge]}, f)
+        r = run(["push", "--url", n.api, "--collection", self.c, "--json", "--user", "rw",
+                 "--password", n.passwords["rw"], p])
+        self.assertEqual(r.returncode, 3, r.stdout[-500:] + r.stderr)
+        lines = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        self.assertEqual(lines[-1], {"summary": {"objects": 201, "accepted": 200, "rejected": 1}})
+        res = {x["id"]: x for x in lines[:-1]}
+        self.assertEqual(res[huge["id"]]["result"], "rejected")
+        self.assertTrue(res[huge["id"]]["message"])
+        items, _ = n.get_all(n.objects_path(self.c), user="rw")
+        self.assertEqual(sorted(o["id"] for o in items), sorted(o["id"] for o in objs))
 
 
 if __name__ == "__main__":
