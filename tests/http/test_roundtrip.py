@@ -79,6 +79,49 @@ def item_version(o):
 def key_of(o):
     return (o["id"], ts_key(item_version(o)))
 
+# ---- an independent oracle for clear-cut STIX violations in the real data -----------------------
+IDRE = re.compile(r"^[a-z][a-z0-9-]+[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-"
+                  r"[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")  # OASIS schemas/common/identifier.json
+NAMED = {"attack-pattern", "campaign", "course-of-action", "identity", "infrastructure", "intrusion-set",
+         "threat-actor", "tool", "vulnerability"}
+REQ21 = {"indicator": ["pattern", "pattern_type", "valid_from"],
+         "relationship": ["relationship_type", "source_ref", "target_ref"],
+         "report": ["name", "published", "object_refs"], "sighting": ["sighting_of_ref"],
+         "malware": ["is_family"]}
+SCO_TYPES = {"artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
+             "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
+             "user-account", "windows-registry-key", "x509-certificate"}
+
+
+def known_violations(o):
+    """Clear-cut violations (S2.9 ids, S3.2 created/modified precision, S3.6 modified >= created,
+    S4/S5 required properties of 2.1 objects). [] when none is found (not: when the object is valid)."""
+    if not isinstance(o, dict):
+        return ["not a JSON object"]
+    v = []
+    i, t = o.get("id"), o.get("type")
+    if not isinstance(t, str):
+        v.append("no type")
+    if not isinstance(i, str) or not IDRE.match(i):
+        v.append("id %r is not <type>--<RFC 4122 UUID>" % (i,))
+    elif isinstance(t, str) and i.split("--")[0] != t:
+        v.append("id type differs from type")
+    if t not in SCO_TYPES:
+        for k in ("created", "modified"):
+            x = o.get(k)
+            if x is not None and (not isinstance(x, str) or not re.search(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,}Z$", x)):
+                v.append("%s %r: not a STIX timestamp with milliseconds" % (k, x))
+        c, m = o.get("created"), o.get("modified")
+        if isinstance(c, str) and isinstance(m, str) and ts_key(c)[0] != "raw" and ts_key(m)[0] != "raw":
+            kc, km = ts_key(c), ts_key(m)
+            if km[:6] + (km[6].ljust(9, "0"),) < kc[:6] + (kc[6].ljust(9, "0"),):
+                v.append("modified before created")
+    if o.get("spec_version") == "2.1":
+        for k in REQ21.get(t, []) + (["name"] if t in NAMED else []):
+            if k not in o:
+                v.append("%s without required %s" % (t, k))
+    return v
+
 
 class TestRoundtrip(TaxiiAsserts, unittest.TestCase):
     push_cache = {}
@@ -227,6 +270,30 @@ class TestRoundtrip(TaxiiAsserts, unittest.TestCase):
         print("\n  %d files, %d objects: %d accepted, %d rejected, in %.1fs"
               % (len(self.files), tot, acc, rej, time.time() - t0), file=sys.stderr)
         self.assertEqual(problems, [], "\n".join(problems[:60]))
+
+    def test_3_known_violations_in_real_data_refused(self):
+        """Every element of the real data that breaks a clear-cut rule (see known_violations) was
+        refused (the roundtrip above only checks consistency with what the node decided)."""
+        if not self.files:
+            self.skipTest("no data files")
+        problems, n_flagged = [], 0
+        for label, f in self.files:
+            items = split_items(en.load_json(f))
+            flagged = [(k, known_violations(o)) for k, o in enumerate(items)]
+            flagged = [(k, v) for k, v in flagged if v]
+            if not flagged:
+                continue
+            results = self.push_cache.get(f) or self.push(self.coll[f], f)
+            status, err = self.pair(items, results)
+            if err:
+                problems.append("%s: %s" % (f, err))
+                continue
+            for k, v in flagged:
+                n_flagged += 1
+                if status[k]["result"] != "rejected":
+                    problems.append("%s: %s accepted despite: %s" % (os.path.relpath(f, en.src_dir()), item_id(items[k]) or "(no id)", "; ".join(v)))
+        print("\n  %d elements of the real data break a clear-cut rule; all must be refused" % n_flagged, file=sys.stderr)
+        self.assertEqual(problems, [], "\n".join(problems[:40]))
 
     def test_2_ics_17_then_18(self):
         if not (self.ics17 and self.ics18):
