@@ -90,6 +90,53 @@ class TestHelpAndInit(CliAsserts, unittest.TestCase):
             import shutil
             shutil.rmtree(d, ignore_errors=True)
 
+    def test_serve_refusals(self):
+        import socket
+        import sqlite3
+        import subprocess
+        d = tempfile.mkdtemp(prefix="enlace-cli-")
+        try:
+            def serve(args):
+                try:
+                    return subprocess.run([en.enlace_bin(), "serve"] + args, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True, timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.fail("enlace serve %r kept running; it must refuse to start" % (args,))
+            # not a node
+            r = serve([d, "--listen", "127.0.0.1:0"])
+            self.assertFails(r, (1, 2), "serve on an empty dir")
+            self.assertNotIn("listening", r.stdout)
+            node = os.path.join(d, "n")
+            self.assertEqual(run(["init", node, "--party", "MX", "--org", "X"]).returncode, 0)
+            # port already taken
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            try:
+                r = serve([node, "--listen", "127.0.0.1:%d" % s.getsockname()[1]])
+                self.assertFails(r, (1, 2), "serve on a busy port")
+            finally:
+                s.close()
+            # bad option values
+            for args in (["--listen", "nonsense"], ["--max-content-length", "0"], ["--max-content-length", "abc"],
+                         ["--page-limit", "0"], ["--threads", "-1"], ["--bogus"]):
+                r = serve([node] + args)
+                self.assertFails(r, (2,), "serve %r" % args)
+            # a store written by a newer enlace is refused (DESIGN: Storage)
+            db = sqlite3.connect(os.path.join(node, "enlace.db"))
+            db.execute("PRAGMA user_version = 9999")
+            db.commit()
+            db.close()
+            r = serve([node, "--listen", "127.0.0.1:0"])
+            self.assertFails(r, (1,), "serve on a store from the future")
+            self.assertFails(run(["user", "add", node, "x", "--password", "pw-pw-pw-pw"]), (1,), "user add on a newer store")
+            db = sqlite3.connect(os.path.join(node, "enlace.db"))
+            self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 9999, "the newer store is left alone")
+            db.close()
+        finally:
+            import shutil
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_init_bad_input(self):
         d = tempfile.mkdtemp(prefix="enlace-cli-")
         try:

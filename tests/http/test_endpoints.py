@@ -825,9 +825,28 @@ class TestRestart(Base):
         n.add_user("alice")
         n.add_user("bob")
         cls.c = n.create_collection("Restart")
+        cls.c2 = n.create_collection("Clock")
         n.grant(cls.c, "alice")
         n.grant(cls.c, "bob")
+        n.grant(cls.c2, "alice")
         n.start()
+
+    def test_clock_going_back_keeps_date_added_increasing(self):
+        n = self.node
+        c = self.c2
+        first = [indicator(i) for i in range(5)]
+        self.assertOk(n.post_envelope(c, first, user="alice"), 202)
+        recs, _ = n.get_all("/api/collections/%s/manifest/" % c, user="alice")
+        last_seen = recs[-1]["date_added"]
+        n.restart(env={"ENLACE_CLOCK_OFFSET": "-86400"})  # the clock moves a day back
+        later = [indicator(100 + i) for i in range(5)]
+        self.assertOk(n.post_envelope(c, later, user="alice"), 202)
+        got, _ = n.get_all("/api/collections/%s/manifest/" % c, user="alice", params=[("added_after", last_seen)])
+        self.assertEqual({x["id"] for x in got}, {o["id"] for o in later},
+                         "objects added after a clock step back must still come after added_after")
+        for x in got:
+            self.assertGreater(x["date_added"], last_seen)
+        n.restart()
 
     def test_status_lifetime_and_cursor(self):
         n = self.node
