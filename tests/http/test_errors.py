@@ -178,6 +178,28 @@ class TestAuthAndAccess(Base):
             self.assertError(r, 401, hdr[:30])
         self.assertOk(self.node.get("/api/", user="rw"))
 
+    def test_idle_and_partial_connections_do_not_block(self):
+        import socket
+        import time
+        socks = []
+        try:
+            for i in range(30):
+                s = socket.create_connection(("127.0.0.1", self.node.port), timeout=10)
+                if i % 2:
+                    s.sendall(b"GET /api/collections/ HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+                else:
+                    s.sendall(b"POST /api/collections/%s/objects/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                              b"Content-Type: application/taxii+json;version=2.1\r\n\r\n{\"objects\":[" % self.c.encode())
+                socks.append(s)
+            t0 = time.time()
+            r = self.node.request("GET", "/api/collections/", user="rw", timeout=15)
+            self.assertOk(r)
+            self.assertLess(time.time() - t0, 10)
+        finally:
+            for s in socks:
+                s.close()
+        self.assertOk(self.node.get("/api/", user="rw"))
+
     def test_405(self):
         c = self.c
         oid = self.obj["id"]
