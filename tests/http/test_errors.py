@@ -291,6 +291,27 @@ class TestAuthAndAccess(Base):
             self.assertOk(self.node.get(p, user="rw", params=[("added_after", "2000-01-01T00:00:00.000000Z"),
                                                               ("limit", "3")]))
 
+    def test_nesting_limit_boundary(self):
+        """Default nesting depth 64: a body nesting exactly 64 levels (containers, the envelope
+        included) is processed; 65 levels is 422. Same rule as 413: refuse only *above* the limit."""
+        p = "/api/collections/%s/objects/" % self.c
+
+        def body(levels):
+            o = indicator(20 + levels)
+            v = "leaf"
+            for _ in range(levels - 3):  # envelope {, objects [, the object { = 3 levels
+                v = [v]
+            o["x_deep"] = v
+            return o, json.dumps({"objects": [o]}).encode()
+
+        o, b = body(64)
+        r = self.node.request("POST", p, user="rw", data=b, content_type=TAXII)
+        self.assertEqual(r.status_code, 202, "nesting of exactly 64 levels must be accepted: %d %s"
+                         % (r.status_code, r.text[:200]))
+        self.assertEqual(r.json()["success_count"], 1)
+        o, b = body(65)
+        self.assertError(self.node.request("POST", p, user="rw", data=b, content_type=TAXII), 422, "65 levels")
+
     def test_422_envelopes(self):
         p = "/api/collections/%s/objects/" % self.c
         cases = {
