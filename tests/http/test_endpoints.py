@@ -464,6 +464,23 @@ class TestObjects(Base):
         self.assertEqual(j["objects"], [o21])
 
 
+    def test_sub_microsecond_versions(self):
+        # STIX timestamps may carry more than microseconds: versions differing only there are
+        # distinct, ordered by instant, and matched exactly (only trailing zeros are insignificant)
+        o = indicator(340, created="2020-01-01T00:00:00.000Z", modified="2020-01-01T00:00:00.1234567Z")
+        o2 = dict(o, modified="2020-01-01T00:00:00.1234568Z", name="later")
+        o3 = dict(o, modified="2020-01-01T00:00:00.123456800001Z", name="latest")
+        self.assertStatusComplete(self.post(self.cver, [o3, o, o2]), 3, 3, 0)
+        p = self.node.objects_path(self.cver) + o["id"] + "/"
+        j = self.assertOk(self.node.get(p + "versions/", user="alice"))
+        self.assertEqual(sorted(j["versions"]), sorted([o["modified"], o2["modified"], o3["modified"]]))
+        self.assertEqual(self.assertOk(self.node.get(p, user="alice"))["objects"], [o3])
+        j = self.assertOk(self.node.get(p, user="alice", params=[("match[version]", "2020-01-01T00:00:00.12345680Z")]))
+        self.assertEqual(j["objects"], [o2])
+        j = self.assertOk(self.node.get(p, user="alice", params=[("match[version]", "first")]))
+        self.assertEqual(j["objects"], [o])
+
+
     # -- match[spec_version] with medallion data -----------------------------------------------
 
     def test_spec_version_medallion(self):
