@@ -220,6 +220,10 @@ class TestObjects(Base):
         self.assertNotIn("objects", j, "empty envelope must omit objects (T3.7)")
         self.assertFalse(j.get("more", False))
         self.assertNotIn("next", j)
+        # on an empty result the date headers are absent or well-formed (never "", "undefined"...)
+        for h in ("X-TAXII-Date-Added-First", "X-TAXII-Date-Added-Last"):
+            if h in r.headers:
+                self.assertRegex(r.headers[h], TAXII_TS_RE)
         j = self.assertOk(self.node.get("/api/collections/%s/manifest/" % self.empty, user="alice"))
         self.assertNotIn("objects", j, "empty manifest must omit objects (T5.3.1)")
         # a filter matching nothing in a non-empty collection
