@@ -746,6 +746,8 @@ class TestConcurrency(Base):
         n.add_user("alice")
         cls.c = n.create_collection("Concurrent")
         cls.big = n.create_collection("Defaults")
+        cls.c3 = n.create_collection("Same envelope")
+        n.grant(cls.c3, "alice")
         n.grant(cls.c, "alice")
         n.grant(cls.big, "alice")
         n.start("--threads", "3")  # fewer threads than concurrent clients: requests queue, none fail
@@ -816,6 +818,34 @@ class TestConcurrency(Base):
         items, _ = n.get_all(n.objects_path(self.c), user="alice", limit=61)
         self.assertEqual(len(items), total)
         self.assertEqual({o["id"] for o in items}, set(posted))
+
+    def test_same_envelope_posted_concurrently(self):
+        import threading
+        n = self.node
+        c = n_coll = self.c3
+        objs = [indicator(5000 + i) for i in range(50)]
+        results, errors = [], []
+
+        def post():
+            try:
+                r = n.post_envelope(c, objs, user="alice")
+                results.append((r.status_code, r.json()))
+            except Exception as ex:  # noqa: BLE001
+                errors.append(repr(ex))
+        ts = [threading.Thread(target=post) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(results), 8)
+        for code, st in results:
+            self.assertEqual(code, 202, st)
+            self.assertStatusComplete(st, 50, 50, 0)
+        items, _ = n.get_all(n.objects_path(n_coll), user="alice", params=[("match[version]", "all")])
+        self.assertEqual(len(items), 50, "one stored version per object, whoever won the race")
+        recs, _ = n.get_all("/api/collections/%s/manifest/" % n_coll, user="alice", params=[("match[version]", "all")])
+        self.assertEqual(len({x["date_added"] for x in recs}), 50)
 
     def test_default_and_maximum_page_size(self):
         n = self.node
