@@ -289,7 +289,8 @@ class TestPushGet(CliAsserts, unittest.TestCase):
         cls.tok, _ = n.create_token("rw")
         cls.c = n.create_collection("PushGet")
         cls.c3 = n.create_collection("Rejects")
-        for c in (cls.c, cls.c3):
+        cls.c4 = n.create_collection("Several")
+        for c in (cls.c, cls.c3, cls.c4):
             n.grant(c, "rw")
             n.grant(c, "ro", read=True, write=False)
         n.start()
@@ -382,6 +383,50 @@ class TestPushGet(CliAsserts, unittest.TestCase):
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertIn("%s: 1 objects, 0 accepted, 1 rejected" % p2, r.stdout)
         self.assertRegex(r.stdout, r"\n  rejected %s %s: .*pattern_type" % (re.escape(bad2["id"]), re.escape(bad2["modified"])))
+
+    def test_push_several_files_and_get_filters(self):
+        n = self.node
+        c = self.c4
+        a = [indicator(2000 + i) for i in range(3)]
+        b_bad = indicator(2010)
+        del b_bad["valid_from"]
+        b = [identity(2011), b_bad]
+        p1 = self.write("env.json", {"objects": a})                      # a TAXII envelope
+        p2 = self.write("bundle2.json", {"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": b})
+        r = run(["push", "--url", n.api, "--collection", c, "--json"] + self.creds() + [p1, p2])
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        lines = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        self.assertEqual(lines[-1], {"summary": {"objects": 5, "accepted": 4, "rejected": 1}})
+        files = {x["id"]: x["file"] for x in lines[:-1]}
+        for o in a:
+            self.assertEqual(files[o["id"]], p1)
+        for o in b:
+            self.assertEqual(files[o["id"]], p2)
+        r = run(["push", "--url", n.api, "--collection", c] + self.creds() + [p1, p2])
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("%s: 3 objects, 3 accepted, 0 rejected" % p1, r.stdout)
+        self.assertIn("%s: 2 objects, 1 accepted, 1 rejected" % p2, r.stdout)
+        # get filters: --version, --spec-version, --added-after
+        v2 = dict(a[0], modified="2025-01-01T00:00:00.000Z", name="second")
+        p3 = self.write("v2.json", v2)
+        self.assertEqual(run(["push", "--url", n.api, "--collection", c] + self.creds() + [p3]).returncode, 0)
+
+        def get(*extra):
+            r = run(["get", "--url", n.api, "--collection", c, "--jsonl"] + list(extra) + self.creds())
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        self.assertEqual(get("--id", a[0]["id"]), [v2])
+        self.assertEqual(sorted(o["modified"] for o in get("--id", a[0]["id"], "--version", "all")),
+                         [a[0]["modified"], v2["modified"]])
+        self.assertEqual(get("--id", a[0]["id"], "--version", "first"), [a[0]])
+        self.assertEqual(get("--id", a[0]["id"], "--spec-version", "2.0"), [])
+        recs = get("--manifest", "--version", "all")
+        cut = [x for x in recs if x["id"] == a[0]["id"] and x["version"] == a[0]["modified"]][0]["date_added"]
+        after = get("--added-after", cut, "--version", "all")
+        self.assertIn(v2, after)
+        self.assertNotIn(a[0], after)
+        r = run(["get", "--url", n.api, "--collection", c, "--added-after", "not-a-time"] + self.creds())
+        self.assertIn(r.returncode, (1, 2), r.stdout + r.stderr)
 
     def test_push_errors(self):
         n = self.node
