@@ -10,6 +10,8 @@ import sys
 import unittest
 import uuid
 
+import requests
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import enlace_node as en  # noqa: E402
 from enlace_node import TAXII, TaxiiAsserts, indicator  # noqa: E402
@@ -379,6 +381,33 @@ class TestMaxContentLength(Base):
         b = json.dumps({"objects": [o]}, separators=(",", ":")).encode()
         assert len(b) == size, (len(b), size)
         return o, b
+
+    def test_keep_alive_after_refused_bodies(self):
+        """Requests refused without reading their body (413, 401, 415, 404) must not desynchronise
+        a kept-alive connection: the next request on it gets its own, right answer."""
+        p = "/api/collections/%s/objects/" % self.c
+        o, b = self.body_of_size(self.LIMIT * 3)
+        with requests.Session() as sess:
+            def go(method, path, **kw):
+                hd = {"Accept": TAXII}
+                hd.update(kw.pop("headers", {}))
+                return sess.request(method, self.node.url(path), headers=hd, timeout=60, **kw)
+            auth = ("rw", self.node.passwords["rw"])
+            for _ in range(3):
+                self.assertError(go("POST", p, auth=auth, data=b, headers={"Content-Type": TAXII}), 413)
+                j = self.assertOk(go("GET", "/api/", auth=auth))
+                self.assertEqual(j["max_content_length"], self.LIMIT)
+                self.assertError(go("POST", p, auth=("rw", "wrong"), data=b"x" * 3000,
+                                    headers={"Content-Type": TAXII}), 401)
+                self.assertOk(go("GET", "/api/collections/", auth=auth))
+                self.assertError(go("POST", p, auth=auth, data=b"y" * 3000, headers={"Content-Type": "text/plain"}), 415)
+                self.assertOk(go("GET", "/api/collections/%s/" % self.c, auth=auth))
+                self.assertError(go("POST", "/api/collections/%s/objects/" % uuid.uuid4(), auth=auth,
+                                    data=b"z" * 3000, headers={"Content-Type": TAXII}), 404)
+                small = indicator(77)
+                st = self.assertOk(go("POST", p, auth=auth, data=json.dumps({"objects": [small]}).encode(),
+                                      headers={"Content-Type": TAXII}), 202)
+                self.assertEqual(st["success_count"], 1)
 
     def test_api_root_reports_limit(self):
         j = self.assertOk(self.node.get("/api/", user="rw"))
