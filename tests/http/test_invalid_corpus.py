@@ -226,6 +226,13 @@ class TestInvalidCorpus(TaxiiAsserts, unittest.TestCase):
             if not re.search(rx, msgs, re.I):
                 problems.append("%s: message %r does not name the problem (/%s/)" % (what, msgs, rx))
         self.assertEqual(problems, [], "\n".join(problems))
+        # elements without a usable id: each still has its own failure entry with a reason
+        known = {o["id"] for o in good} | {o["id"] for o, _, _ in bad if isinstance(o.get("id"), str)}
+        anon = [e for e in st["failures"] if not (isinstance(e["id"], str) and e["id"] in known)]
+        n_anon = len(NON_OBJECTS) + sum(1 for o, _, _ in bad if not isinstance(o.get("id"), str))
+        self.assertEqual(len(anon), n_anon, anon)
+        not_obj = [e for e in anon if re.search(r"object", e.get("message", ""), re.I)]
+        self.assertGreaterEqual(len(not_obj), len(NON_OBJECTS), "non-objects must be refused as such: %r" % anon)
         # the good ones are stored and served unchanged; nothing of the bad ones is
         items, _ = self.node.get_all(self.node.objects_path(self.c), user="rw",
                                      params=[("match[version]", "all"), ("match[spec_version]", "2.0,2.1")])
