@@ -485,6 +485,23 @@ class TestObjects(Base):
         self.assertEqual(j["objects"], [o])
 
 
+    def test_collections_are_isolated(self):
+        # a version is keyed by (collection, id, instant): the same id may hold other content in
+        # another collection; reads and deletes never cross collections
+        o = indicator(350)
+        other = dict(o, name="other content, other collection")
+        self.assertStatusComplete(self.post(self.c, [o]), 1, 1, 0)
+        self.assertError(self.node.get(self.node.objects_path(self.cdel) + o["id"] + "/", user="alice"), 404)
+        self.assertStatusComplete(self.post(self.cdel, [other]), 1, 1, 0)
+        self.assertEqual(self.assertOk(self.node.get(self.node.objects_path(self.c) + o["id"] + "/", user="alice"))["objects"], [o])
+        self.assertEqual(self.assertOk(self.node.get(self.node.objects_path(self.cdel) + o["id"] + "/", user="alice"))["objects"], [other])
+        r = self.node.request("DELETE", self.node.objects_path(self.cdel) + o["id"] + "/", user="alice")
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(self.assertOk(self.node.get(self.node.objects_path(self.c) + o["id"] + "/", user="alice"))["objects"], [o])
+        items = self.manifest(self.empty)
+        self.assertEqual(items, [])
+
+
     # -- match[spec_version] with medallion data -----------------------------------------------
 
     def test_spec_version_medallion(self):
