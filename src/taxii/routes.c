@@ -465,7 +465,9 @@ static int parse_envelope(taxii_server *srv, const char *body, size_t len, json_
         reply_error(r, 400, msg);
         return -1;
     }
-    json_tokener *tok = json_tokener_new_ex(srv->cfg.max_depth);
+    /* json-c refuses a document once its nesting reaches max_depth - 1 containers, so ask for one
+     * more level than we allow: exactly max_depth levels parse, max_depth + 1 do not. */
+    json_tokener *tok = json_tokener_new_ex(srv->cfg.max_depth + 1);
     if (!tok) {
         reply_error(r, 500, "out of memory");
         return -1;
