@@ -1,6 +1,7 @@
 /* serve.c - `enlace serve DIR`: run the node's TAXII 2.1 server until SIGTERM/SIGINT. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,6 +154,15 @@ int cli_serve(int argc, char **argv) {
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    /* Keep the server's memory independent of the store size and of which worker served the
+     * largest request (bench/README.md, RSS). glibc raises its mmap threshold after the first
+     * large free, so later multi-MB page buffers and envelopes come from the per-thread arenas
+     * and stay there after free(); a fixed threshold (which also stops the raising) gives every
+     * buffer above 128 KiB its own mapping, returned to the kernel on free(). Two arenas are
+     * enough for 4 workers on this workload and cap how many heaps keep freed small blocks. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_ARENA_MAX, 2);
 
     taxii_server *srv = NULL;
     enlace_err err;

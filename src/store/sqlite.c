@@ -101,6 +101,11 @@ static const char *const FIXED_SQL[ST__COUNT] = {
  * present and list lengths), and the bound keeps memory flat. */
 #define QCACHE_N 24
 
+/* WAL pages after which a commit checkpoints (SQLite's default auto-checkpoint), and after
+ * which it also waits for readers so the WAL starts over (RESTART). */
+#define WAL_CHECKPOINT_FRAMES 1000
+#define WAL_RESTART_FRAMES 8192
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *fixed[ST__COUNT];
@@ -204,6 +209,22 @@ static int step_done(store *s, sqlite3_stmt *st, const char *what, enlace_err *e
 
 /* ---- life cycle ---------------------------------------------------------------------------- */
 
+/* sqlite3_wal_hook, run after each commit with the write lock released. SQLite's own
+ * auto-checkpoint is PASSIVE: under steady concurrent writers some connection always has a
+ * snapshot in the WAL, the WAL is never restarted and grows without bound (measured: ~1 GB
+ * after 200k objects), and with it the WAL-index (-shm) every connection maps, which is RSS
+ * that grows with the amount ever written. A RESTART checkpoint once the WAL is long waits
+ * (busy timeout) for those readers and lets the next writer start the WAL over. Failures are
+ * not errors: the data is committed, and the next commit tries again. */
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames) {
+    (void)ctx;
+    if (frames >= WAL_RESTART_FRAMES)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+    else if (frames >= WAL_CHECKPOINT_FRAMES)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 int store_open(const char *path, int create, store **out, enlace_err *err) {
     if (!path || !out) return enlace_err_set(err, ENLACE_EINVAL, "store: no path");
     *out = NULL;
@@ -222,16 +243,19 @@ int store_open(const char *path, int create, store **out, enlace_err *err) {
     /* Writers wait for each other rather than fail (BEGIN IMMEDIATE takes the write lock). */
     sqlite3_busy_timeout(s->db, 10000);
     /* WAL: readers never block the writer; synchronous=FULL: a commit is on disk when it
-     * returns (DESIGN invariant 4). cache_size is in KiB when negative: ~20 MB per connection,
-     * bounded. A 64 MB mmap window lets paging read bodies without a copy through the page
-     * cache (measured ~20% faster listings) while keeping the mapped part of RSS bounded. */
+     * returns (DESIGN invariant 4). Memory must not grow with the store (bench/README.md, RSS):
+     * a server holds several connections, and every one fills its page cache and any mmap
+     * window once the file is larger than they are. So the cache is small (cache_size in KiB
+     * when negative: 1 MB per connection, already full on a store of ~10k objects) and there
+     * is no mmap window: the kernel's page cache, shared by all connections and not part of
+     * our RSS, keeps the hot file pages; a miss costs one pread of a 4 KiB page. */
     static const char *const PRAGMAS =
         "PRAGMA journal_mode = WAL;"
         "PRAGMA synchronous = FULL;"
         "PRAGMA foreign_keys = ON;"
-        "PRAGMA cache_size = -20000;"
+        "PRAGMA cache_size = -1000;"
         "PRAGMA temp_store = MEMORY;"
-        "PRAGMA mmap_size = 67108864;";
+        "PRAGMA mmap_size = 0;";
     char *msg = NULL;
     if (sqlite3_exec(s->db, PRAGMAS, NULL, NULL, &msg) != SQLITE_OK) {
         int code = sqlite3_errcode(s->db) == SQLITE_NOTADB
@@ -242,6 +266,7 @@ int store_open(const char *path, int create, store **out, enlace_err *err) {
         store_close(s);
         return code;
     }
+    sqlite3_wal_hook(s->db, wal_hook, s);
     int code = store_migrate(s->db, err);
     if (code) {
         store_close(s);

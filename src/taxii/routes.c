@@ -1,6 +1,9 @@
 /* routes.c - TAXII 2.1 request handling: authenticate, route, negotiate, then serve discovery,
  * the API root, collections, manifests, objects, versions, POST and DELETE (T§4, T§5). */
 #include <json-c/json.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -654,6 +657,13 @@ done:
     free(boff);
     free(minified);
     json_object_put(root);
+#ifdef __GLIBC__
+    /* json-c built a tree of the whole envelope out of tens of thousands of small blocks; once
+     * freed they stay resident in this thread's malloc arena, and how much an arena keeps then
+     * depends on which envelopes happened to meet in it, not on what is live. Give the free
+     * pages back (about a millisecond per envelope, measured against ~50 ms to store one). */
+    malloc_trim(0);
+#endif
 }
 
 /* Checks a POST must pass before its body is read (T§5.5). Returns 1 when the body should be
