@@ -749,8 +749,33 @@ static long crash_env(const char *name) {
 #define CRASH_IF(cond) do { (void)0; } while (0)
 #endif
 
-int store_put_objects(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
-                      int64_t now_us, store_put_outcome *outs, enlace_err *err) {
+/* The status resource a POST writes in its envelope's transaction (NULL: none). */
+typedef struct status_in {
+    const char *id;
+    int64_t user_rowid;
+    store_status_fn build;
+    void *ctx;
+} status_in;
+
+/* Insert the status built from outs, inside the open transaction. */
+static int put_status(store *s, const status_in *sin, const store_put_outcome *outs, size_t n,
+                      int64_t now_us, enlace_err *err) {
+    const char *json = NULL;
+    int code = sin->build(sin->ctx, outs, n, &json);
+    if (code || !json)
+        return enlace_err_set(err, code ? code : ENLACE_EINVAL, "store: the status could not be built");
+    sqlite3_stmt *st = stmt(s, ST_STATUS_PUT, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, sin->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, sin->user_rowid);
+    sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now_us);
+    return step_done(s, st, "status put", err);
+}
+
+static int put_envelope(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
+                        int64_t now_us, store_put_outcome *outs, const status_in *sin,
+                        enlace_err *err) {
     if (!s || (n && (!objs || !outs))) return enlace_err_set(err, ENLACE_EINVAL, "store: bad put");
     long crash_after = crash_env("ENLACE_CRASH_AFTER_OBJECTS");
     int code = tx_begin(s, err);
@@ -797,6 +822,10 @@ int store_put_objects(store *s, int64_t coll_rowid, const store_object_in *objs,
             return code;
         }
     }
+    if (sin && (code = put_status(s, sin, outs, n, now_us, err))) {
+        tx_rollback(s);
+        return code;
+    }
     CRASH_IF(crash_env("ENLACE_CRASH_BEFORE_COMMIT") == 1);
     if ((code = tx_commit(s, err))) {
         tx_rollback(s);
@@ -804,6 +833,20 @@ int store_put_objects(store *s, int64_t coll_rowid, const store_object_in *objs,
     }
     CRASH_IF(crash_env("ENLACE_CRASH_AFTER_COMMIT") == 1);
     return 0;
+}
+
+int store_put_objects(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
+                      int64_t now_us, store_put_outcome *outs, enlace_err *err) {
+    return put_envelope(s, coll_rowid, objs, n, now_us, outs, NULL, err);
+}
+
+int store_put_objects_status(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
+                             int64_t now_us, store_put_outcome *outs, const char *status_id,
+                             int64_t user_rowid, store_status_fn build, void *ctx,
+                             enlace_err *err) {
+    if (!status_id || !build) return enlace_err_set(err, ENLACE_EINVAL, "store: bad status put");
+    status_in sin = {status_id, user_rowid, build, ctx};
+    return put_envelope(s, coll_rowid, objs, n, now_us, outs, &sin, err);
 }
 
 /* ---- objects: reading and deleting --------------------------------------------------------- */

@@ -153,6 +153,22 @@ typedef struct store_put_outcome {
 int store_put_objects(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
                       int64_t now_us, store_put_outcome *outs, enlace_err *err);
 
+/* Builds the status resource (T§4.3) of an envelope from its outcomes (outs[0..n), as filled
+ * by the store). Sets *json to NUL-terminated text owned by ctx that stays valid until the
+ * store call returns. Returns 0, or an enlace_code to abort the envelope. */
+typedef int (*store_status_fn)(void *ctx, const store_put_outcome *outs, size_t n, const char **json);
+
+/* store_put_objects, plus the POST's status resource (as store_status_put: status_id,
+ * user_rowid, made at now_us) written in the SAME transaction, so a POST costs one durable
+ * commit and a status never names objects a crash lost. build runs once, after the objects are
+ * in and before COMMIT. On any error (storage, or build's code) nothing is kept, neither
+ * objects nor status; the caller may then report every object as failed with
+ * store_status_put. */
+int store_put_objects_status(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
+                             int64_t now_us, store_put_outcome *outs, const char *status_id,
+                             int64_t user_rowid, store_status_fn build, void *ctx,
+                             enlace_err *err);
+
 /* Version selection (match[version], T§3.4.1). */
 #define STORE_V_LAST  1u
 #define STORE_V_FIRST 2u

@@ -523,6 +523,81 @@ static void maybe_purge(taxii_server *srv, store *s, int64_t now) {
     if (due && store_status_purge(s, now - TAXII_STATUS_PURGE_US, &err) != 0) taxii_log(srv, "status purge: %s", err.msg);
 }
 
+/* What the status resource of one POST is built from (handle_post's arrays). */
+typedef struct post_status {
+    const taxii_request *req;
+    size_t n;                 /* elements in the envelope */
+    const size_t *kof;        /* element i went to store input kof[i] - 1; 0: refused */
+    const size_t *boff;       /* refused element i: its detail starts at bad->p + boff[i] */
+    const enlace_buf *bad;
+    const stix_meta *meta;
+    int stored;               /* 0: the store failed, every stored-bound element is a failure */
+    const char *sid;
+    enlace_buf *body;         /* receives the status JSON (replaced on every call) */
+} post_status;
+
+/* store_status_fn: build the status resource (T§4.3.1) into ps->body. Both lists follow the
+ * envelope's order, so a client can pair entries with its elements. */
+static int status_build(void *ctx, const store_put_outcome *outs, size_t n_outs, const char **json) {
+    post_status *ps = ctx;
+    (void)n_outs;
+    size_t n_ok = 0, n_fail = 0;
+    enlace_buf succ = ENLACE_BUF_INIT, fail = ENLACE_BUF_INIT;
+    for (size_t i = 0; i < ps->n; i++) {
+        if (!ps->kof[i]) {
+            size_t end = i + 1 < ps->n ? ps->boff[i + 1] : ps->bad->len;
+            if (fail.len) enlace_buf_append(&fail, ",", 1);
+            enlace_buf_append(&fail, ps->bad->p + ps->boff[i], end - ps->boff[i]);
+            n_fail++;
+            continue;
+        }
+        size_t j = ps->kof[i] - 1;
+        const stix_meta *m = &ps->meta[i];
+        char msg[800];
+        if (!ps->stored) {
+            status_detail(&fail, m->id, m->has_version ? m->version : "", "not stored: the node's storage failed");
+            n_fail++;
+        } else if (outs[j].result == STORE_CONFLICT) {
+            status_detail(&fail, m->id, outs[j].version,
+                          outs[j].reason[0] ? outs[j].reason : "a different object is stored under this id and version");
+            n_fail++;
+        } else {
+            if (outs[j].result == STORE_DUPLICATE)
+                snprintf(msg, sizeof msg, "already stored%s%s", m->warnings[0] ? "; " : "", m->warnings);
+            else
+                snprintf(msg, sizeof msg, "%s", m->warnings);
+            status_detail(&succ, m->id, outs[j].version, msg);
+            n_ok++;
+        }
+    }
+    char ts[TAXII_TIME_LEN];
+    taxii_time_format(ps->req->started_us, ts);
+    enlace_buf *b = ps->body;
+    enlace_buf_free(b);
+    enlace_buf_reserve(b, 256 + succ.len + fail.len);
+    enlace_buf_printf(b, "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\",\"total_count\":%zu,"
+                         "\"success_count\":%zu",
+                      ps->sid, ts, ps->n, n_ok);
+    if (n_ok) {
+        enlace_buf_puts(b, ",\"successes\":[");
+        enlace_buf_append(b, succ.p, succ.len);
+        enlace_buf_puts(b, "]");
+    }
+    enlace_buf_printf(b, ",\"failure_count\":%zu", n_fail);
+    if (n_fail) {
+        enlace_buf_puts(b, ",\"failures\":[");
+        enlace_buf_append(b, fail.p, fail.len);
+        enlace_buf_puts(b, "]");
+    }
+    enlace_buf_puts(b, ",\"pending_count\":0}");
+    int oom = succ.oom || fail.oom || ps->bad->oom || b->oom;
+    enlace_buf_free(&succ);
+    enlace_buf_free(&fail);
+    if (oom) return ENLACE_ENOMEM;
+    *json = b->p;
+    return 0;
+}
+
 static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *r) {
     json_object *root = NULL, *arr = NULL;
     if (parse_envelope(srv, req->body ? req->body : "", req->len, &root, r) != 0) return;
@@ -549,7 +624,7 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
     size_t *boff = calloc(n ? n : 1, sizeof *boff); /* refused element i: its detail in bad[boff[i]..] */
     char *minified = malloc(req->len + 1);
     enlace_buf bad = ENLACE_BUF_INIT;
-    size_t n_spans = 0, k = 0, n_ok = 0, n_fail = 0;
+    size_t n_spans = 0, k = 0;
     if (!spans || !meta || !in || !outs || !kof || !boff || !minified) {
         reply_error(r, 500, "out of memory");
         goto done;
@@ -584,66 +659,25 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
     root = NULL;
     int64_t now = enlace_clock_now_us();
     enlace_err err;
-    int stored = k == 0 || store_put_objects(s, req->coll_rowid, in, k, now, outs, &err) == 0;
-    if (!stored) taxii_log(srv, "storing %zu objects: %s", k, err.msg);
-    /* Both lists follow the envelope's order, so a client can pair entries with its elements. */
-    enlace_buf succ = ENLACE_BUF_INIT, fail = ENLACE_BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        if (!kof[i]) {
-            size_t end = i + 1 < n ? boff[i + 1] : bad.len;
-            if (fail.len) enlace_buf_append(&fail, ",", 1);
-            enlace_buf_append(&fail, bad.p + boff[i], end - boff[i]);
-            n_fail++;
-            continue;
-        }
-        size_t j = kof[i] - 1;
-        const stix_meta *m = &meta[i];
-        char msg[800];
-        if (!stored) {
-            status_detail(&fail, m->id, m->has_version ? m->version : "", "not stored: the node's storage failed");
-            n_fail++;
-        } else if (outs[j].result == STORE_CONFLICT) {
-            status_detail(&fail, m->id, outs[j].version,
-                          outs[j].reason[0] ? outs[j].reason : "a different object is stored under this id and version");
-            n_fail++;
-        } else {
-            if (outs[j].result == STORE_DUPLICATE)
-                snprintf(msg, sizeof msg, "already stored%s%s", m->warnings[0] ? "; " : "", m->warnings);
-            else
-                snprintf(msg, sizeof msg, "%s", m->warnings);
-            status_detail(&succ, m->id, outs[j].version, msg);
-            n_ok++;
-        }
-    }
-
-    char sid[STIX_UUID_STR], ts[TAXII_TIME_LEN];
+    char sid[STIX_UUID_STR];
     stix_uuid4(sid);
-    taxii_time_format(req->started_us, ts);
-    enlace_buf *b = &r->body;
-    enlace_buf_printf(b, "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\",\"total_count\":%zu,"
-                         "\"success_count\":%zu",
-                      sid, ts, n, n_ok);
-    if (n_ok) {
-        enlace_buf_puts(b, ",\"successes\":[");
-        enlace_buf_append(b, succ.p, succ.len);
-        enlace_buf_puts(b, "]");
-    }
-    enlace_buf_printf(b, ",\"failure_count\":%zu", n_fail);
-    if (n_fail) {
-        enlace_buf_puts(b, ",\"failures\":[");
-        enlace_buf_append(b, fail.p, fail.len);
-        enlace_buf_puts(b, "]");
-    }
-    enlace_buf_puts(b, ",\"pending_count\":0}");
-    enlace_buf_free(&succ);
-    enlace_buf_free(&fail);
-    if (b->oom) {
-        reply_error(r, 500, "out of memory");
-        goto done;
-    }
-    if (store_status_put(s, sid, req->user_rowid, b->p, now, &err) != 0) {
-        reply_500(srv, r, "saving a status", &err);
-        goto done;
+    post_status ps = {req, n, kof, boff, &bad, meta, 1, sid, &r->body};
+    const char *json = NULL;
+    /* The status goes into the envelope's transaction: one durable commit per POST. */
+    int stored = k > 0 && store_put_objects_status(s, req->coll_rowid, in, k, now, outs, sid, req->user_rowid,
+                                                   status_build, &ps, &err) == 0;
+    if (!stored) {
+        if (k > 0) taxii_log(srv, "storing %zu objects: %s", k, err.msg);
+        /* Nothing of the envelope was kept (or it had nothing to keep): say so on its own. */
+        ps.stored = k == 0;
+        if (status_build(&ps, outs, k, &json) != 0) {
+            reply_error(r, 500, "out of memory");
+            goto done;
+        }
+        if (store_status_put(s, sid, req->user_rowid, json, now, &err) != 0) {
+            reply_500(srv, r, "saving a status", &err);
+            goto done;
+        }
     }
     r->status = 202;
     maybe_purge(srv, s, now);
