@@ -19,9 +19,9 @@
 
 /* Fixed statements, prepared on first use and kept for the connection's life. */
 enum {
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_BEGIN_READ,
     ST_META_SET, ST_META_GET,
-    ST_COLL_INSERT, ST_COLL_FIND, ST_COLL_LIST_ALL, ST_COLL_LIST_USER,
+    ST_COLL_INSERT, ST_COLL_FIND_ID, ST_COLL_FIND_ALIAS, ST_COLL_LIST_ALL, ST_COLL_LIST_USER,
     ST_GRANT_SET, ST_GRANT_DEL,
     ST_USER_ADD, ST_USER_GET, ST_USER_GET_ID, ST_USER_LIST, ST_USER_DISABLE, ST_USER_PW,
     ST_TOKEN_ADD, ST_TOKEN_FIND, ST_TOKEN_REVOKE, ST_TOKEN_LIST,
@@ -39,14 +39,19 @@ static const char *const FIXED_SQL[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_BEGIN_READ] = "BEGIN DEFERRED",
     [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_COLL_INSERT] = "INSERT INTO collection(id, title, description, alias) VALUES (?1, ?2, ?3, ?4)",
-    /* an id wins over an alias that happens to equal it */
-    [ST_COLL_FIND] = "SELECT " COLL_COLS ", ifnull(g.can_read, 0), ifnull(g.can_write, 0) "
-                     "FROM collection c LEFT JOIN grants g ON g.coll = c.rowid AND g.user = ?2 "
-                     "WHERE c.id = ?1 OR c.alias = ?1 ORDER BY c.id = ?1 DESC LIMIT 1",
+    /* two probes of unique indexes, id first (an id wins over an alias equal to it); one
+     * query with "id = ?1 OR alias = ?1" plans as a multi-index OR plus a temp b-tree */
+    [ST_COLL_FIND_ID] = "SELECT " COLL_COLS ", ifnull(g.can_read, 0), ifnull(g.can_write, 0) "
+                        "FROM collection c LEFT JOIN grants g ON g.coll = c.rowid AND g.user = ?2 "
+                        "WHERE c.id = ?1",
+    [ST_COLL_FIND_ALIAS] = "SELECT " COLL_COLS ", ifnull(g.can_read, 0), ifnull(g.can_write, 0) "
+                           "FROM collection c LEFT JOIN grants g ON g.coll = c.rowid AND g.user = ?2 "
+                           "WHERE c.alias = ?1",
     [ST_COLL_LIST_ALL] = "SELECT " COLL_COLS ", 0, 0 FROM collection c ORDER BY c.rowid",
     [ST_COLL_LIST_USER] = "SELECT " COLL_COLS ", g.can_read, g.can_write "
                           "FROM collection c JOIN grants g ON g.coll = c.rowid "
@@ -287,6 +292,21 @@ void store_close(store *s) {
     free(s);
 }
 
+int store_read_begin(store *s, enlace_err *err) {
+    if (!s) return enlace_err_set(err, ENLACE_EINVAL, "store: no store");
+    sqlite3_stmt *st = stmt(s, ST_BEGIN_READ, err);
+    if (!st) return ENLACE_EIO;
+    return step_done(s, st, "begin read", err);
+}
+
+int store_read_end(store *s, enlace_err *err) {
+    if (!s) return enlace_err_set(err, ENLACE_EINVAL, "store: no store");
+    if (sqlite3_get_autocommit(s->db)) return 0;  /* none open (or SQLite ended it on an error) */
+    int code = tx_commit(s, err);
+    if (code) tx_rollback(s);
+    return code;
+}
+
 /* ---- node settings ------------------------------------------------------------------------- */
 
 int store_meta_set(store *s, const char *key, const char *value, enlace_err *err) {
@@ -358,17 +378,18 @@ int store_collection_create(store *s, const char *id, const char *title, const c
 int store_collection_find(store *s, const char *id_or_alias, int64_t user_rowid,
                           store_collection *out, enlace_err *err) {
     if (!s || !id_or_alias || !out) return enlace_err_set(err, ENLACE_EINVAL, "store: bad collection find");
-    sqlite3_stmt *st = stmt(s, ST_COLL_FIND, err);
-    if (!st) return ENLACE_EIO;
-    sqlite3_bind_text(st, 1, id_or_alias, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, user_rowid);
-    int rc = sqlite3_step(st), code = 0;
-    if (rc == SQLITE_ROW) coll_row(st, out);
-    else if (rc == SQLITE_DONE)
-        code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no collection %s", id_or_alias);
-    else code = db_fail(s, err, "collection find");
-    stmt_done(st);
-    return code;
+    for (int which = ST_COLL_FIND_ID; which <= ST_COLL_FIND_ALIAS; which++) {
+        sqlite3_stmt *st = stmt(s, which, err);
+        if (!st) return ENLACE_EIO;
+        sqlite3_bind_text(st, 1, id_or_alias, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, user_rowid);
+        int rc = sqlite3_step(st), code = 0;
+        if (rc == SQLITE_ROW) coll_row(st, out);
+        else if (rc != SQLITE_DONE) code = db_fail(s, err, "collection find");
+        stmt_done(st);
+        if (rc != SQLITE_DONE) return code;
+    }
+    return enlace_err_set(err, ENLACE_ENOTFOUND, "store: no collection %s", id_or_alias);
 }
 
 /* Collect every row of a bound statement into a malloc'd array via fill(). */

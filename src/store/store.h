@@ -32,6 +32,15 @@ int store_open(const char *path, int create, store **out, enlace_err *err);
 /* Close the connection (checkpointing is left to SQLite). NULL is fine. */
 void store_close(store *s);
 
+/* Open a read transaction (BEGIN DEFERRED): the reads until store_read_end see one snapshot
+ * and pay for one WAL read lock, instead of one autocommit transaction per call. Only reading
+ * calls may run inside it (a writing call fails: transactions do not nest). ENLACE_EIO when a
+ * transaction is already open or SQLite fails. */
+int store_read_begin(store *s, enlace_err *err);
+/* End the read transaction (nothing was written, so this cannot lose data). 0 when none is
+ * open; ENLACE_EIO on failure (the transaction is rolled back). */
+int store_read_end(store *s, enlace_err *err);
+
 /* ---- node settings (key/value) -------------------------------------------------------------- */
 
 /* Set key to value (NUL-terminated text). */

@@ -752,7 +752,11 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
     int go_on = 0;
     route rt;
     const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int rc = taxii_authenticate(srv->auth, s, authz, enlace_clock_now_us(), &u, &err);
+    /* A GET only reads (token, user, collection, objects): one read transaction for all of
+     * them instead of one per lookup. POST and DELETE open their own write transactions. */
+    int reading = strcmp(method, "GET") == 0;
+    int rc = reading ? store_read_begin(s, &err) : 0;
+    if (rc == 0) rc = taxii_authenticate(srv->auth, s, authz, enlace_clock_now_us(), &u, &err);
     if (rc == ENLACE_EAUTH) {
         unauthorized(r);
     } else if (rc != 0) {
@@ -792,6 +796,7 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
             }
         }
     }
+    if (reading && store_read_end(s, &err) != 0) taxii_log(srv, "ending a read: %s", err.msg);
     taxii_pool_return(srv, s);
     return go_on;
 }

@@ -574,6 +574,67 @@ static void test_collections_are_separate(void **state) {
     assert_int_equal(store_put_objects(f->s, 9999, &a.in, 1, 5, &o, &err), ENLACE_ENOTFOUND);
 }
 
+/* store_status_fn for the tests: the status names the outcome it was built from. */
+typedef struct status_ctx {
+    int calls;
+    int fail;            /* return this code instead of building */
+    char json[128];
+} status_ctx;
+
+static int build_status(void *ctx, const store_put_outcome *outs, size_t n, const char **json) {
+    status_ctx *c = ctx;
+    c->calls++;
+    if (c->fail) return c->fail;
+    snprintf(c->json, sizeof c->json, "{\"n\":%zu,\"first\":%d}", n, (int)outs[0].result);
+    *json = c->json;
+    return 0;
+}
+
+/* The status is written in the envelope's transaction, built from the outcomes; a failing
+ * builder keeps nothing of the envelope. */
+static void test_put_with_status(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    obj a, b;
+    mkobj(&a, ID_A, "2.1", "2021-01-01T00:00:00.000Z", "a");
+    mkobj(&b, ID_B, "2.1", "2021-01-01T00:00:00.000Z", "b");
+    store_put_outcome o;
+    status_ctx c = {0};
+    assert_int_equal(store_put_objects_status(f->s, f->coll, &a.in, 1, 5, &o, "st-1", 7, build_status, &c, &err), 0);
+    assert_int_equal(c.calls, 1);
+    char *json = NULL;
+    assert_int_equal(store_status_get(f->s, "st-1", 7, 6, 100, &json, &err), 0);
+    assert_string_equal(json, "{\"n\":1,\"first\":0}");
+    free(json);
+
+    status_ctx bad = {.fail = ENLACE_ENOMEM};
+    assert_int_equal(store_put_objects_status(f->s, f->coll, &b.in, 1, 6, &o, "st-2", 7, build_status, &bad, &err),
+                     ENLACE_ENOMEM);
+    assert_int_equal(store_status_get(f->s, "st-2", 7, 7, 100, &json, &err), ENLACE_ENOTFOUND);
+    run(f, Q0);
+    assert_int_equal(f->n, 1);  /* b was rolled back with the status */
+    assert_string_equal(f->rows[0].body, a.body);
+}
+
+/* Reads inside a read transaction work; a write inside one fails cleanly; ending twice is fine. */
+static void test_read_transaction(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    obj a;
+    mkobj(&a, ID_A, "2.1", "2021-01-01T00:00:00.000Z", "a");
+    put1(f, &a.in, 5);
+    assert_int_equal(store_read_begin(f->s, &err), 0);
+    assert_int_not_equal(store_read_begin(f->s, &err), 0);
+    run(f, Q0);
+    assert_int_equal(f->n, 1);
+    store_put_outcome o;
+    assert_int_not_equal(store_put_objects(f->s, f->coll, &a.in, 1, 6, &o, &err), 0);
+    assert_int_equal(store_read_end(f->s, &err), 0);
+    assert_int_equal(store_read_end(f->s, &err), 0);
+    assert_int_equal(store_put_objects(f->s, f->coll, &a.in, 1, 6, &o, &err), 0);
+    assert_int_equal(o.result, STORE_DUPLICATE);
+}
+
 /* A consumer that stops: the query reports it and the statement is reusable afterwards. */
 static int stop_now(void *ctx, const store_row *r) {
     (void)ctx;
@@ -610,6 +671,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_match_id_type_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collections_are_separate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumer_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_with_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_transaction, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
