@@ -33,6 +33,8 @@ typedef struct reply {
     int nh;
     const char *hname[MAX_HEADERS];
     char hval[MAX_HEADERS][128];
+    taxii_page_buf *pb;  /* a kept page buffer lent to this reply (serve_page), or NULL */
+    int keep_pb;         /* keep the body as that slot's buffer after sending (more=true) */
 } reply;
 
 static void reply_header(reply *r, const char *name, const char *value) {
@@ -65,11 +67,31 @@ static enum MHD_Result reply_send(struct MHD_Connection *conn, reply *r) {
         status = 500;
         r->nh = 0;
         resp = MHD_create_response_from_buffer(sizeof oom_body - 1, (void *)oom_body, MHD_RESPMEM_PERSISTENT);
+    } else if (r->pb && r->keep_pb) {
+        /* The slot keeps the bytes; MHD gives the slot back once the response is sent. */
+        taxii_page_buf *pb = r->pb;
+        size_t len = r->body.len;
+        pb->cap = r->body.cap;
+        pb->p = enlace_buf_steal(&r->body);
+        r->pb = NULL;
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(len, pb->p, taxii_page_buf_release, pb);
+        if (!resp) {
+            free(pb->p);
+            pb->p = NULL;
+            pb->cap = 0;
+            taxii_page_buf_release(pb);
+        }
     } else {
         size_t len = r->body.len;
         char *p = enlace_buf_steal(&r->body);
         resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
         if (!resp) free(p);
+    }
+    if (r->pb) {  /* the body went out (or was freed) as an ordinary reply: the slot is empty */
+        r->pb->p = NULL;
+        r->pb->cap = 0;
+        taxii_page_buf_release(r->pb);
+        r->pb = NULL;
     }
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
@@ -336,6 +358,13 @@ static void serve_page(taxii_server *srv, store *s, const route *rt, const store
         if (pos > q.after_us) q.after_us = pos;
     }
     page_ctx p = {rt->kind, &r->body, 0, 0, 0};
+    if (!r->body.p && (r->pb = taxii_page_buf_take(srv)) != NULL && r->pb->p) {
+        /* the buffer of an earlier page of some walk: already mapped and large enough */
+        r->body = (enlace_buf){r->pb->p, 0, r->pb->cap, 0};
+        r->body.p[0] = '\0';
+        r->pb->p = NULL;
+        r->pb->cap = 0;
+    }
     enlace_buf_reserve(&r->body, 64 * 1024);  /* skip the first doublings of a typical page */
     int more = 0;
     rc = store_query_objects(s, &q, page_row, &p, &more, &err);
@@ -349,6 +378,7 @@ static void serve_page(taxii_server *srv, store *s, const route *rt, const store
     enlace_buf_puts(&r->body, p.count ? "]," : "{");
     enlace_buf_printf(&r->body, "\"more\":%s", more ? "true" : "false");
     if (more && p.count) {
+        r->keep_pb = 1;  /* the client is expected back for the next page */
         char cur[TAXII_CURSOR_MAX];
         taxii_cursor_encode(srv->cursor_key, p.last_us, qhash, u->rowid, cur);
         enlace_buf_printf(&r->body, ",\"next\":\"%s\"", cur);

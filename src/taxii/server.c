@@ -59,6 +59,32 @@ void taxii_pool_return(taxii_server *srv, store *s) {
     pthread_mutex_unlock(&srv->mu);
 }
 
+taxii_page_buf *taxii_page_buf_take(taxii_server *srv) {
+    taxii_page_buf *pb = NULL;
+    pthread_mutex_lock(&srv->mu);
+    /* an idle slot holding a buffer first, else any idle slot */
+    for (int with_bytes = 1; with_bytes >= 0 && !pb; with_bytes--)
+        for (size_t i = 0; i < TAXII_PAGE_BUFS && !pb; i++)
+            if (!srv->page_bufs[i].busy && (!with_bytes || srv->page_bufs[i].p)) {
+                pb = &srv->page_bufs[i];
+                pb->busy = 1;
+            }
+    pthread_mutex_unlock(&srv->mu);
+    return pb;
+}
+
+void taxii_page_buf_release(void *cls) {
+    taxii_page_buf *pb = cls;
+    pthread_mutex_lock(&pb->srv->mu);
+    if (pb->cap > TAXII_PAGE_BUF_KEEP) {
+        free(pb->p);
+        pb->p = NULL;
+        pb->cap = 0;
+    }
+    pb->busy = 0;
+    pthread_mutex_unlock(&pb->srv->mu);
+}
+
 /* Split "HOST:PORT" / "[V6]:PORT" and resolve it into ss. */
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *ss_len, int *loopback,
                         enlace_err *err) {
@@ -128,6 +154,7 @@ static void free_server(taxii_server *srv) {
     for (size_t i = 0; i < srv->pool_n; i++) store_close(srv->pool[i]);
     free(srv->pool);
     free(srv->busy);
+    for (size_t i = 0; i < TAXII_PAGE_BUFS; i++) free(srv->page_bufs[i].p);
     taxii_auth_cache_free(srv->auth);
     sodium_memzero(srv->cursor_key, sizeof srv->cursor_key);
     pthread_mutex_destroy(&srv->mu);
@@ -162,6 +189,7 @@ int taxii_server_start(const taxii_config *cfg, taxii_server **out, enlace_err *
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
     srv->cfg = *cfg;
+    for (size_t i = 0; i < TAXII_PAGE_BUFS; i++) srv->page_bufs[i].srv = srv;
     srv->cfg.db_path = srv->cfg.listen = srv->cfg.tls_cert_pem = srv->cfg.tls_key_pem = NULL;
     /* One connection per MHD worker, plus one so a slow POST never starves the others. */
     srv->pool_n = cfg->threads + 1;
