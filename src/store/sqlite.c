@@ -251,14 +251,14 @@ int store_open(const char *path, int create, store **out, enlace_err *err) {
      * returns (DESIGN invariant 4). Memory must not grow with the store (bench/README.md, RSS):
      * a server holds several connections, and every one fills its page cache and any mmap
      * window once the file is larger than they are. So the cache is small (cache_size in KiB
-     * when negative: 1 MB per connection, already full on a store of ~10k objects) and there
+     * when negative: 256 KiB per connection, mostly b-tree interior pages) and there
      * is no mmap window: the kernel's page cache, shared by all connections and not part of
      * our RSS, keeps the hot file pages; a miss costs one pread of a 4 KiB page. */
     static const char *const PRAGMAS =
         "PRAGMA journal_mode = WAL;"
         "PRAGMA synchronous = FULL;"
         "PRAGMA foreign_keys = ON;"
-        "PRAGMA cache_size = -1000;"
+        "PRAGMA cache_size = -256;"
         "PRAGMA temp_store = MEMORY;"
         "PRAGMA mmap_size = 0;";
     char *msg = NULL;
