@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "stix/id.h"
+#include "stix/json_check.h"
 #include "stix/span.h"
 #include "stix/time.h"
 #include "stix/validate.h"
@@ -457,49 +458,30 @@ static const char *element_version(json_object *o) {
     return v ? v : "";
 }
 
-static int is_ws(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
-
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. json-c's
- * own check lets overlong sequences through, and I-JSON (T§1.6.7) forbids them. Returns the
- * offset of the first bad byte, or n when all is well. */
-static size_t utf8_bad_at(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned lo = 0x80, hi = 0xBF;  /* allowed range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) need = 1;
-        else if (c == 0xE0) need = 2, lo = 0xA0;
-        else if (c == 0xED) need = 2, hi = 0x9F;
-        else if (c >= 0xE1 && c <= 0xEF) need = 2;
-        else if (c == 0xF0) need = 3, lo = 0x90;
-        else if (c == 0xF4) need = 3, hi = 0x8F;
-        else if (c >= 0xF1 && c <= 0xF3) need = 3;
-        else return i;
-        if (i + need >= n) return i;  /* truncated sequence */
-        if (s[i + 1] < lo || s[i + 1] > hi) return i;
-        for (size_t k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-        i += need + 1;
-    }
-    return n;
-}
-
-/* Parse the body into *root (T§5.5). On failure fills r (400 syntax / 422 content) and returns -1. */
+/* Parse the body into *root (T§5.5). The strict I-JSON check runs first (T§1.6.7): enlace serves
+ * the received bytes as they are, so it must refuse what json-c would quietly accept (NaN, raw
+ * control characters, lone surrogates, duplicate member names, overlong UTF-8). On failure fills
+ * r (400 syntax / 422 nesting) and returns -1. */
 static int parse_envelope(taxii_server *srv, const char *body, size_t len, json_object **root, reply *r) {
-    char msg[256];
-    size_t bad = utf8_bad_at((const unsigned char *)body, len);
-    if (bad < len) {
-        snprintf(msg, sizeof msg, "invalid JSON: invalid UTF-8 at byte %zu", bad);
+    char msg[256], why[128];
+    size_t at = 0;
+    int crc = stix_json_check(body, len, srv->cfg.max_depth, &at, why, sizeof why);
+    if (crc == STIX_JSON_EDEPTH) {
+        snprintf(msg, sizeof msg, "the body nests JSON deeper than %d levels", srv->cfg.max_depth);
+        reply_error(r, 422, msg);
+        return -1;
+    }
+    if (crc == STIX_JSON_ENOMEM) {
+        reply_error(r, 500, "out of memory");
+        return -1;
+    }
+    if (crc != STIX_JSON_OK) {
+        snprintf(msg, sizeof msg, "invalid JSON: %s at byte %zu", why, at);
         reply_error(r, 400, msg);
         return -1;
     }
     /* json-c refuses a document once its nesting reaches max_depth - 1 containers, so ask for one
-     * more level than we allow: exactly max_depth levels parse, max_depth + 1 do not. */
+     * more level than we allow: exactly max_depth levels parse (the check above refused deeper). */
     json_tokener *tok = json_tokener_new_ex(srv->cfg.max_depth + 1);
     if (!tok) {
         reply_error(r, 500, "out of memory");
@@ -510,34 +492,14 @@ static int parse_envelope(taxii_server *srv, const char *body, size_t len, json_
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
-    if (jerr == json_tokener_error_depth) {
-        snprintf(msg, sizeof msg, "the body nests JSON deeper than %d levels", srv->cfg.max_depth);
-        reply_error(r, 422, msg);
-        return -1;
-    }
-    if (jerr == json_tokener_continue) {
-        size_t i = 0;
-        while (i < len && is_ws(body[i])) i++;
-        if (i < len && body[i] != '{' && body[i] != '[') {
-            reply_error(r, 422, "the body is not a TAXII envelope (a JSON object)");
-            return -1;
-        }
-        snprintf(msg, sizeof msg, "invalid JSON: unexpected end of input at byte %zu", len);
-        reply_error(r, 400, msg);
-        return -1;
-    }
     if (jerr != json_tokener_success) {
+        /* Only a disagreement between the two parsers gets here; json-c has the last word. */
+        if (*root) json_object_put(*root);
+        *root = NULL;
         snprintf(msg, sizeof msg, "invalid JSON: %s at byte %zu", json_tokener_error_desc(jerr), end);
         reply_error(r, 400, msg);
         return -1;
     }
-    for (size_t i = end; i < len; i++)
-        if (!is_ws(body[i])) {
-            json_object_put(*root);
-            snprintf(msg, sizeof msg, "invalid JSON: unexpected data after the value at byte %zu", i);
-            reply_error(r, 400, msg);
-            return -1;
-        }
     return 0;
 }
 
