@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "client/client.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -76,5 +77,21 @@ typedef struct cli_remote {
  * complete and not contradictory. Returns 0, or prints the usage error and returns
  * CLI_EXIT_USAGE. */
 int cli_remote_resolve(const char *cmd, cli_remote *r);
+
+/* Print "enlace <cmd>: <err->msg>" for a failed request of cl, adding, when the server's TLS
+ * certificate was not trusted, how to trust it (--cacert FILE or --insecure). Returns
+ * CLI_EXIT_FAIL. */
+int cli_net_fail(const char *cmd, const client *cl, const enlace_err *err);
+
+/* Check that cl's URL is a TAXII API root (GET it). Returns 0 when it is (*max_content_length, may
+ * be NULL, gets its value or 0); else writes one line to out (n bytes) saying what the URL is
+ * instead and that --url must be the API root, and returns 1. A network error gives 1 too, with
+ * out = the error (and the TLS hint). */
+int cli_root_check(client *cl, const char *url, char *out, size_t n, size_t *max_content_length);
+
+/* Print why the request method path of cl failed with resp (not a success): the TAXII error,
+ * the URL requested and, on 404, whether --url is really an API root. Returns CLI_EXIT_FAIL. */
+int cli_http_fail(const char *cmd, client *cl, const char *url, const char *method, const char *path,
+                  const client_response *resp);
 
 #endif

@@ -81,11 +81,37 @@ static int parse(const char *cmd, int argc, char **argv, coll_args *a, int want_
     return -1;
 }
 
+/* Is s 36 characters in the 8-4-4-4-12 hex layout of a UUID (either case)? */
+static int uuid_shaped(const char *s) {
+    if (strlen(s) != 36) return 0;
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') return 0;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A collection id must be a UUIDv4 (T§2 identifier: version nibble 4, variant 8-b), lowercase so
+ * that it matches itself in URLs. Returns NULL when s is one, else why not. */
+static const char *collection_id_problem(const char *s) {
+    if (!uuid_shaped(s)) return "is not a UUID (8-4-4-4-12 hexadecimal digits)";
+    for (const char *p = s; *p; p++)
+        if (*p >= 'A' && *p <= 'F') return "has uppercase letters; write the UUID in lowercase";
+    if (s[14] != '4') return "is not a version 4 UUID (the first digit of its third group must be 4)";
+    if (!strchr("89ab", s[19])) return "is not an RFC 4122 UUIDv4 (the first digit of its fourth group must be 8, 9, a or b)";
+    return NULL;
+}
+
 /* An alias appears in URL paths (T§5.2), so keep it to unreserved characters, and never in
  * UUID form, which would make "id or alias" ambiguous. */
 static int alias_ok(const char *s) {
     size_t n = strlen(s);
-    if (n == 0 || n > 127 || stix_uuid_check(s)) return 0;
+    /* "." and ".." are path segments a URL resolves away (RFC 3986 §5.2.4): unreachable. */
+    if (n == 0 || n > 127 || uuid_shaped(s) || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) return 0;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
               *s == '.' || *s == '_' || *s == '-'))
@@ -106,17 +132,27 @@ static int coll_create(int argc, char **argv) {
     if (!a.title || !*a.title) return cli_usage_error(cmd, "--title is required");
     if (strlen(a.title) > 255) return cli_usage_error(cmd, "--title is longer than 255 bytes");
     if (a.desc && strlen(a.desc) > 1023) return cli_usage_error(cmd, "--description is longer than 1023 bytes");
-    if (a.id && !stix_uuid_check(a.id)) return cli_usage_error(cmd, "--id '%s' is not a UUID", a.id);
+    const char *why = a.id ? collection_id_problem(a.id) : NULL;
+    if (why) return cli_usage_error(cmd, "--id '%s' %s", a.id, why);
     if (a.alias && !alias_ok(a.alias))
-        return cli_usage_error(cmd, "--alias '%s' must be 1-127 letters, digits, '.', '_' or '-' and not a UUID", a.alias);
+        return cli_usage_error(cmd, "--alias '%s' must be 1-127 letters, digits, '.', '_' or '-', not '.' or '..', and not a UUID", a.alias);
     if (a.user || a.read || a.write) return cli_usage_error(cmd, "--user/--read/--write belong to 'collection grant'");
     store *s;
     if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
     enlace_err err;
     enlace_err_clear(&err);
     store_collection c;
-    if (store_collection_create(s, a.id, a.title, a.desc, a.alias, &c, &err) != ENLACE_OK) {
-        rc = cli_fail(cmd, "%s", err.msg);
+    /* Say which of id and alias is taken (the store's conflict names both, and for a generated
+     * id one the user never saw). */
+    if (a.alias && store_collection_find(s, a.alias, 0, &c, &err) == ENLACE_OK) {
+        rc = cli_fail(cmd, "alias '%s' is already used by collection %s", a.alias, c.id);
+    } else if (a.id && store_collection_find(s, a.id, 0, &c, &err) == ENLACE_OK) {
+        rc = cli_fail(cmd, "a collection with id %s exists", a.id);
+    } else if (enlace_err_clear(&err), store_collection_create(s, a.id, a.title, a.desc, a.alias, &c, &err) != ENLACE_OK) {
+        if (err.code == ENLACE_ECONFLICT && a.alias && !a.id)
+            rc = cli_fail(cmd, "alias '%s' is already used by another collection", a.alias);
+        else
+            rc = cli_fail(cmd, "%s", err.msg);
     } else if (a.json) {
         enlace_buf o = ENLACE_BUF_INIT;
         enlace_buf_puts(&o, "{\"id\":");

@@ -150,3 +150,49 @@ int cli_remote_resolve(const char *cmd, cli_remote *r) {
         return cli_usage_error(cmd, "--user needs --password, --password-stdin or ENLACE_PASSWORD");
     return 0;
 }
+
+#define CLI_TLS_HINT "; the server's TLS certificate is not trusted: give its CA certificate with --cacert FILE (or skip verification with --insecure)"
+#define CLI_ROOT_EXAMPLE "http://127.0.0.1:8021/api/"
+
+int cli_net_fail(const char *cmd, const client *cl, const enlace_err *err) {
+    return cli_fail(cmd, "%s%s", err->msg, client_tls_untrusted(cl) ? CLI_TLS_HINT : "");
+}
+
+int cli_root_check(client *cl, const char *url, char *out, size_t n, size_t *max_content_length) {
+    client_root_kind kind;
+    long status = 0;
+    char hint[600];
+    enlace_err err;
+    enlace_err_clear(&err);
+    if (client_probe_root(cl, &kind, &status, hint, sizeof hint, max_content_length, &err) != ENLACE_OK) {
+        snprintf(out, n, "%s%s", err.msg, client_tls_untrusted(cl) ? CLI_TLS_HINT : "");
+        return 1;
+    }
+    if (kind == CLIENT_ROOT_API) return 0;
+    if (kind == CLIENT_ROOT_DISCOVERY) {
+        /* api_roots may be relative to the server (T§4.1): put it on url's scheme and host. */
+        char abs[800];
+        const char *host = strstr(url, "://");
+        size_t hl = host ? (size_t)(host + 3 - url) + strcspn(host + 3, "/?#") : 0;
+        if (hint[0] == '/' && host && hl < 200) snprintf(abs, sizeof abs, "%.*s%s", (int)hl, url, hint);
+        else snprintf(abs, sizeof abs, "%s", hint[0] ? hint : CLI_ROOT_EXAMPLE);
+        snprintf(out, n, "%s is a TAXII discovery URL, not an API root; --url must be the API root, e.g. %s",
+                 url, abs);
+    }
+    else if (status != 200 && status != 404)
+        snprintf(out, n, "API root %s: %s", url, hint); /* 401, 403, 5xx: the server's reason */
+    else
+        snprintf(out, n, "%s is not a TAXII API root (GET answered %s); --url must be the API root, e.g. %s",
+                 url, status == 200 ? "something else than an api-root resource" : hint, CLI_ROOT_EXAMPLE);
+    return 1;
+}
+
+int cli_http_fail(const char *cmd, client *cl, const char *url, const char *method, const char *path,
+                  const client_response *resp) {
+    char why[1024], where[2048], advice[1400] = "";
+    client_error_describe(resp, why, sizeof why);
+    client_url(cl, path, where, sizeof where);
+    if (resp->status == 404 && cli_root_check(cl, url, advice, sizeof advice, NULL) == 1)
+        return cli_fail(cmd, "%s (%s %s); %s", why, method, where, advice);
+    return cli_fail(cmd, "%s (%s %s)", why, method, where);
+}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,18 +53,59 @@ enum { O_URL = 1, O_COLL, O_USER, O_PASSWORD, O_PWSTDIN, O_TOKEN, O_INSECURE, O_
 
 #define GET_QUERY_MAX 16384
 
+/* A page that brings nothing new this many times in a row means the server is not moving on. */
+#define GET_MAX_STALL 10
+
 typedef struct get_out {
     FILE *f;
     int jsonl;
     size_t count;
     enlace_buf scratch;
+    uint64_t *seen;       /* open-addressing set of FNV-1a hashes of the elements written */
+    size_t seen_cap, seen_n;
 } get_out;
 
-/* Write one element (bytes text[0..len), valid JSON) to the output. */
-static int emit(get_out *o, const char *text, size_t len) {
+static uint64_t fnv1a(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+/* Add h to the set; returns 1 when it was new, 0 when already there, -1 when out of memory. */
+static int seen_add(get_out *o, uint64_t h) {
+    if (2 * (o->seen_n + 1) > o->seen_cap) {
+        size_t cap = o->seen_cap ? 2 * o->seen_cap : 1024;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (!t) return -1;
+        for (size_t i = 0; i < o->seen_cap; i++) {
+            if (!o->seen[i]) continue;
+            size_t k = (size_t)o->seen[i] & (cap - 1);
+            while (t[k]) k = (k + 1) & (cap - 1);
+            t[k] = o->seen[i];
+        }
+        free(o->seen);
+        o->seen = t;
+        o->seen_cap = cap;
+    }
+    size_t k = (size_t)h & (o->seen_cap - 1);
+    while (o->seen[k]) {
+        if (o->seen[k] == h) return 0;
+        k = (k + 1) & (o->seen_cap - 1);
+    }
+    o->seen[k] = h;
+    o->seen_n++;
+    return 1;
+}
+
+/* Write one element (bytes text[0..len), valid JSON) to the output; *fresh += 1 when it was not
+ * written before in this walk. */
+static int emit(get_out *o, const char *text, size_t len, size_t *fresh) {
     o->scratch.len = 0;
     if (enlace_buf_reserve(&o->scratch, len + 1) != 0) return -1;
     size_t n = client_json_minify(text, len, o->scratch.p);
+    int added = seen_add(o, fnv1a(o->scratch.p, n));
+    if (added < 0) return -1;
+    *fresh += (size_t)added;
     if (o->jsonl) {
         o->scratch.p[n++] = '\n';
     } else if (o->count == 0) {
@@ -75,8 +117,9 @@ static int emit(get_out *o, const char *text, size_t len) {
     return fwrite(o->scratch.p, 1, n, o->f) == n ? 0 : -1;
 }
 
-/* Write every element of the page's "objects" list. Returns 0, or -1 (write/memory error). */
-static int emit_page(get_out *o, const char *body, size_t len, json_object *objs) {
+/* Write every element of the page's "objects" list (a json array). Returns 0, or -1
+ * (write/memory error). */
+static int emit_page(get_out *o, const char *body, size_t len, json_object *objs, size_t *fresh) {
     size_t n = json_object_array_length(objs), found = 0;
     size_t *offs = calloc(n + 1, sizeof *offs), *lens = calloc(n + 1, sizeof *lens);
     int rc = 0;
@@ -84,16 +127,30 @@ static int emit_page(get_out *o, const char *body, size_t len, json_object *objs
     int spans_ok = rc == 0 && client_json_array_spans(body, len, "objects", offs, lens, n, &found) == 0 && found == n;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (spans_ok) {
-            rc = emit(o, body + offs[i], lens[i]);
+            rc = emit(o, body + offs[i], lens[i], fresh);
         } else { /* cannot locate the bytes: re-serialize the same values */
             const char *t = json_object_to_json_string_ext(json_object_array_get_idx(objs, i),
                                                            JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-            rc = t ? emit(o, t, strlen(t)) : -1;
+            rc = t ? emit(o, t, strlen(t), fresh) : -1;
         }
     }
     free(offs);
     free(lens);
     return rc;
+}
+
+/* The JSON type name of v, for messages. */
+static const char *jtype(json_object *v) {
+    switch (json_object_get_type(v)) {
+    case json_type_null: return "null";
+    case json_type_boolean: return "a boolean";
+    case json_type_double:
+    case json_type_int: return "a number";
+    case json_type_object: return "an object";
+    case json_type_array: return "a list";
+    case json_type_string: return "a string";
+    }
+    return "?";
 }
 
 typedef struct get_args {
@@ -107,6 +164,7 @@ static int fetch(client *cl, const get_args *a, get_out *o, size_t *pages) {
     char base[GET_QUERY_MAX], q[GET_QUERY_MAX + 1024], after[128] = "";
     char *next = NULL;
     int rc = 0;
+    size_t stalled = 0; /* pages in a row that brought no object not written before */
     snprintf(base, sizeof base, "collections/%s/%s/", a->r.collection, a->manifest ? "manifest" : "objects");
     if ((a->type && client_query_add(base, sizeof base, "match[type]", a->type)) ||
         (a->id && client_query_add(base, sizeof base, "match[id]", a->id)) ||
@@ -128,16 +186,15 @@ static int fetch(client *cl, const get_args *a, get_out *o, size_t *pages) {
         enlace_err err;
         enlace_err_clear(&err);
         if (client_get(cl, q, &resp, &err) != ENLACE_OK) {
-            rc = cli_fail("get", "%s", err.msg);
+            rc = cli_net_fail("get", cl, &err);
             break;
         }
         if (resp.status != 200) {
-            char why[1024];
-            client_error_describe(&resp, why, sizeof why);
+            rc = cli_http_fail("get", cl, a->r.url, "GET", q, &resp);
             client_response_free(&resp);
-            rc = cli_fail("get", "%s", why);
             break;
         }
+        size_t pageno = ++*pages;
         json_tokener *tok = json_tokener_new_ex(128);
         json_object *page = NULL;
         if (tok) {
@@ -145,32 +202,48 @@ static int fetch(client *cl, const get_args *a, get_out *o, size_t *pages) {
             page = json_tokener_parse_ex(tok, resp.body, (int)resp.body_len);
             json_tokener_free(tok);
         }
+        /* Every member the loop relies on is checked for its type before use (T§3.7 envelope,
+         * T§5.3 manifest: objects is a list, more a boolean, next a string). */
         json_object *objs = NULL, *more = NULL, *nx = NULL;
+        int has_more = 0;
+        const char *nv = NULL;
         if (!page || !json_object_is_type(page, json_type_object)) {
-            rc = cli_fail("get", "page %zu is not a JSON object", *pages + 1);
+            rc = cli_fail("get", "page %zu is not a JSON object", pageno);
         } else if (json_object_object_get_ex(page, "objects", &objs) && !json_object_is_type(objs, json_type_array)) {
-            rc = cli_fail("get", "page %zu: 'objects' is not a list", *pages + 1);
-        } else if (objs && emit_page(o, resp.body, resp.body_len, objs) != 0) {
-            rc = cli_fail("get", "cannot write the output: %s", strerror(errno));
+            rc = cli_fail("get", "page %zu: 'objects' is %s, not a list", pageno, jtype(objs));
+        } else if (json_object_object_get_ex(page, "more", &more) && !json_object_is_type(more, json_type_boolean)) {
+            rc = cli_fail("get", "page %zu: 'more' is %s, not a boolean", pageno, jtype(more));
+        } else if (json_object_object_get_ex(page, "next", &nx) && !json_object_is_type(nx, json_type_string)) {
+            rc = cli_fail("get", "page %zu: 'next' is %s, not a string", pageno, jtype(nx));
+        } else {
+            has_more = more && json_object_get_boolean(more);
+            nv = nx ? json_object_get_string(nx) : NULL;
         }
-        (*pages)++;
-        size_t got = objs ? json_object_array_length(objs) : 0;
-        int has_more = rc == 0 && json_object_object_get_ex(page, "more", &more) && json_object_get_boolean(more);
-        const char *nv = has_more && json_object_object_get_ex(page, "next", &nx) &&
-                                 json_object_is_type(nx, json_type_string) ? json_object_get_string(nx) : NULL;
-        if (has_more && nv && *nv) {
-            /* An empty page under the same next again would loop forever. */
-            if (got == 0 && next && strcmp(next, nv) == 0)
-                rc = cli_fail("get", "the server repeats the same 'next' without objects");
+        size_t fresh = 0;
+        if (rc == 0 && objs && emit_page(o, resp.body, resp.body_len, objs, &fresh) != 0)
+            rc = cli_fail("get", "cannot write the output: %s", strerror(errno));
+        stalled = fresh ? 0 : stalled + 1;
+        if (rc == 0 && has_more && nv && *nv) {
+            /* A server may keep one next token for a whole walk, but the same token again with
+             * nothing new on the page would loop forever. */
+            if (next && strcmp(next, nv) == 0 && fresh == 0)
+                rc = cli_fail("get", "page %zu: the server repeats 'next' %.100s without new objects; stopping",
+                              pageno, nv);
+            else if (stalled >= GET_MAX_STALL)
+                rc = cli_fail("get", "page %zu: the server says more but its last %d pages brought no new objects; stopping",
+                              pageno, GET_MAX_STALL);
             free(next);
             next = strdup(nv);
             if (!next && rc == 0) rc = cli_fail("get", "out of memory");
-        } else if (has_more) {
+        } else if (rc == 0 && has_more) {
             /* more without next: continue after the last date_added seen (T§3.5). */
             if (!resp.date_added_last[0])
                 rc = cli_fail("get", "the server says more but sends neither 'next' nor X-TAXII-Date-Added-Last");
             else if (strcmp(after, resp.date_added_last) == 0)
                 rc = cli_fail("get", "the server says more but X-TAXII-Date-Added-Last does not move (%s)", after);
+            else if (stalled >= GET_MAX_STALL)
+                rc = cli_fail("get", "page %zu: the server says more but its last %d pages brought no new objects; stopping",
+                              pageno, GET_MAX_STALL);
             snprintf(after, sizeof after, "%s", resp.date_added_last);
             free(next);
             next = NULL;
@@ -243,7 +316,7 @@ int cli_get(int argc, char **argv) {
     if (strpbrk(a.r.collection, "/?#% ") || !*a.r.collection)
         return cli_usage_error("get", "--collection '%s' is not a collection id or alias", a.r.collection);
 
-    get_out o = {stdout, a.jsonl, 0, ENLACE_BUF_INIT};
+    get_out o = {stdout, a.jsonl, 0, ENLACE_BUF_INIT, NULL, 0, 0};
     char tmp[4200] = "";
     if (a.outfile) {
         /* Write beside the target and rename at the end, so a failed fetch leaves no half file. */
@@ -267,6 +340,7 @@ int cli_get(int argc, char **argv) {
         if (rc != 0) unlink(tmp);
     }
     enlace_buf_free(&o.scratch);
+    free(o.seen);
     if (rc == 0) fprintf(stderr, "%zu objects in %zu pages\n", o.count, pages);
     return rc;
 }

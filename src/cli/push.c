@@ -52,6 +52,7 @@ enum { O_URL = 1, O_COLL, O_USER, O_PASSWORD, O_PWSTDIN, O_TOKEN, O_BATCH, O_INS
 
 typedef struct push_run {
     client *cl;
+    const char *url;        /* --url as given */
     char path[512];         /* collections/<id>/objects/ */
     size_t batch, max_bytes;
     int json, progress;
@@ -93,12 +94,11 @@ static int send_batch(push_run *run, const client_input *in, size_t start, size_
     client_response resp;
     int rc = client_post(run->cl, run->path, env.p, env.len, &resp, &err);
     enlace_buf_free(&env);
-    if (rc != ENLACE_OK) return cli_fail("push", "%s", err.msg);
+    if (rc != ENLACE_OK) return cli_net_fail("push", run->cl, &err);
     if (resp.status != 202) {
-        char why[1024];
-        client_error_describe(&resp, why, sizeof why);
+        rc = cli_http_fail("push", run->cl, run->url, "POST", run->path, &resp);
         client_response_free(&resp);
-        return cli_fail("push", "%s", why);
+        return rc;
     }
     json_object *st = parse_status(&resp);
     client_response_free(&resp);
@@ -122,7 +122,7 @@ static int send_batch(push_run *run, const client_input *in, size_t start, size_
         if (wait_ms < 2000) wait_ms *= 2;
         snprintf(spath, sizeof spath, "status/%s/", sid);
         json_object_put(st);
-        if (client_get(run->cl, spath, &resp, &err) != ENLACE_OK) return cli_fail("push", "%s", err.msg);
+        if (client_get(run->cl, spath, &resp, &err) != ENLACE_OK) return cli_net_fail("push", run->cl, &err);
         if (resp.status != 200) {
             char why[1024];
             client_error_describe(&resp, why, sizeof why);
@@ -246,26 +246,12 @@ static int push_file(push_run *run, const char *file) {
     return rc;
 }
 
-/* GET the API root (T§4.2) to learn max_content_length. */
+/* GET the API root (T§4.2) to learn max_content_length, and to say early when --url is not one. */
 static int learn_limits(push_run *run) {
-    client_response resp;
-    enlace_err err;
-    enlace_err_clear(&err);
-    if (client_get(run->cl, "", &resp, &err) != ENLACE_OK) return cli_fail("push", "%s", err.msg);
-    if (resp.status != 200) {
-        char why[1024];
-        client_error_describe(&resp, why, sizeof why);
-        client_response_free(&resp);
-        return cli_fail("push", "API root: %s", why);
-    }
-    json_object *root = json_tokener_parse(resp.body), *mcl;
-    client_response_free(&resp);
-    if (root && json_object_object_get_ex(root, "max_content_length", &mcl) &&
-        json_object_is_type(mcl, json_type_int) && json_object_get_int64(mcl) > 0)
-        run->max_bytes = (size_t)json_object_get_int64(mcl);
-    int ok = root && json_object_is_type(root, json_type_object);
-    json_object_put(root);
-    if (!ok) return cli_fail("push", "the API root URL did not return a TAXII api-root resource");
+    char why[2048];
+    size_t mcl = 0;
+    if (cli_root_check(run->cl, run->url, why, sizeof why, &mcl) != 0) return cli_fail("push", "%s", why);
+    if (mcl) run->max_bytes = mcl;
     return 0;
 }
 
@@ -325,6 +311,7 @@ int cli_push(int argc, char **argv) {
         return cli_usage_error("push", "--collection '%s' is not a collection id or alias", r.collection);
     snprintf(run.path, sizeof run.path, "collections/%s/objects/", r.collection);
     run.progress = isatty(2);
+    run.url = r.url;
 
     client_config cfg = {r.url, r.user, r.password, r.token, r.insecure, r.cacert, 0, 0, 0};
     enlace_err err;

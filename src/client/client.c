@@ -14,6 +14,7 @@ struct client {
     char *base;           /* API root URL, always ending in '/' */
     client_config cfg;    /* borrowed strings, base_url replaced by base */
     CURL *curl;           /* reused between requests so connections are kept alive */
+    int last_curl;        /* CURLcode of the last request */
 };
 
 /* What a transfer writes into while it runs. */
@@ -125,6 +126,8 @@ static int perform(client *c, const char *path, const char *body, size_t len, cl
 
     CURL *h = c->curl;
     curl_easy_reset(h);
+    char curl_msg[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
     xfer x = {ENLACE_BUF_INIT, c->cfg.max_body, 0, resp};
     struct curl_slist *hdrs = NULL;
     hdrs = curl_slist_append(hdrs, "Accept: " CLIENT_TAXII_MEDIA);
@@ -164,6 +167,8 @@ static int perform(client *c, const char *path, const char *body, size_t len, cl
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
     CURLcode rc = curl_easy_perform(h);
+    c->last_curl = (int)rc;
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL); /* curl_msg goes out of scope */
     curl_slist_free_all(hdrs);
     if (auth.p) {
         memset(auth.p, 0, auth.len); /* the token should not linger in freed memory */
@@ -174,8 +179,12 @@ static int perform(client *c, const char *path, const char *body, size_t len, cl
         ret = enlace_err_set(err, ENLACE_ETOOBIG, "%s: response larger than %zu bytes", url.p,
                              c->cfg.max_body);
     } else if (rc != CURLE_OK) {
+        /* libcurl's own detail ("SSL certificate problem: self-signed certificate") says more
+         * than the code's generic text. */
+        size_t ml = strlen(curl_msg);
+        while (ml && (curl_msg[ml - 1] == '\n' || curl_msg[ml - 1] == '\r')) curl_msg[--ml] = '\0';
         ret = enlace_err_set(err, x.body.oom ? ENLACE_ENOMEM : ENLACE_ENET, "%s: %s", url.p,
-                             curl_easy_strerror(rc));
+                             ml ? curl_msg : curl_easy_strerror(rc));
     } else {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
         if (!x.body.p && enlace_buf_append(&x.body, "", 0) != 0)
@@ -189,6 +198,68 @@ static int perform(client *c, const char *path, const char *body, size_t len, cl
     }
     resp->body_len = x.body.len;
     resp->body = enlace_buf_steal(&x.body);
+    return ENLACE_OK;
+}
+
+static void one_line(char *out, size_t n, const char *s, size_t max);
+
+void client_url(const client *c, const char *path_query, char *out, size_t n) {
+    if (n == 0) return;
+    if (strncmp(path_query, "http://", 7) == 0 || strncmp(path_query, "https://", 8) == 0) {
+        snprintf(out, n, "%s", path_query);
+        return;
+    }
+    while (*path_query == '/') path_query++;
+    snprintf(out, n, "%s%s", c->base, path_query);
+}
+
+int client_tls_untrusted(const client *c) {
+    if (!c) return 0;
+    switch ((CURLcode)c->last_curl) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ISSUER_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int client_probe_root(client *c, client_root_kind *kind, long *status, char *hint, size_t n,
+                      size_t *max_content_length, enlace_err *err) {
+    client_response resp;
+    *kind = CLIENT_ROOT_OTHER;
+    *status = 0;
+    if (n) hint[0] = '\0';
+    if (max_content_length) *max_content_length = 0;
+    int rc = client_get(c, "", &resp, err);
+    if (rc != ENLACE_OK) return rc;
+    *status = resp.status;
+    if (resp.status != 200) client_error_describe(&resp, hint, n);
+    json_object *doc = resp.status == 200 ? json_tokener_parse(resp.body) : NULL, *v = NULL;
+    if (doc && json_object_is_type(doc, json_type_object)) {
+        if (json_object_object_get_ex(doc, "api_roots", &v) || json_object_object_get_ex(doc, "default", &v)) {
+            *kind = CLIENT_ROOT_DISCOVERY;
+            json_object *first = NULL;
+            if (json_object_object_get_ex(doc, "api_roots", &v) && json_object_is_type(v, json_type_array) &&
+                json_object_array_length(v) > 0)
+                first = json_object_array_get_idx(v, 0);
+            if (!(first && json_object_is_type(first, json_type_string)) &&
+                json_object_object_get_ex(doc, "default", &v))
+                first = v;
+            if (first && json_object_is_type(first, json_type_string) && n) {
+                hint[0] = '\0';
+                one_line(hint, n, json_object_get_string(first), 400);
+            }
+        } else if (json_object_object_get_ex(doc, "title", &v) && json_object_is_type(v, json_type_string) &&
+                   json_object_object_get_ex(doc, "versions", &v) && json_object_is_type(v, json_type_array)) {
+            *kind = CLIENT_ROOT_API;
+            if (max_content_length && json_object_object_get_ex(doc, "max_content_length", &v) &&
+                json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+                *max_content_length = (size_t)json_object_get_int64(v);
+        }
+    }
+    json_object_put(doc);
+    client_response_free(&resp);
     return ENLACE_OK;
 }
 

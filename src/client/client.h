@@ -61,6 +61,28 @@ int client_get(client *c, const char *path_query, client_response *resp, enlace_
 int client_post(client *c, const char *path, const char *body, size_t len, client_response *resp,
                 enlace_err *err);
 
+/* Write the full URL a request for path_query goes to (as client_get/client_post join it) to out
+ * (n bytes, NUL-terminated, truncated when too long). */
+void client_url(const client *c, const char *path_query, char *out, size_t n);
+
+/* 1 when the last failed request of c failed because the server's TLS certificate could not be
+ * verified (unknown issuer, self-signed, expired, wrong host name), else 0. */
+int client_tls_untrusted(const client *c);
+
+/* What a URL given as an API root turned out to be (client_probe_root). */
+typedef enum {
+    CLIENT_ROOT_API = 0,        /* a TAXII api-root resource (T§4.2): title and versions */
+    CLIENT_ROOT_DISCOVERY = 1,  /* a discovery resource (T§4.1): has api_roots */
+    CLIENT_ROOT_OTHER = 2       /* anything else: an HTTP error, a collection list, not JSON... */
+} client_root_kind;
+
+/* GET the configured API root itself and say what it is. *status gets the HTTP status; hint
+ * (n bytes) gets, for CLIENT_ROOT_DISCOVERY, its first API root URL (or its default), and for a
+ * status other than 200 the client_error_describe line, else ""; *max_content_length (may be NULL) gets the api-root's value, 0 when
+ * absent. Returns 0 with *kind set, or the client_get error. */
+int client_probe_root(client *c, client_root_kind *kind, long *status, char *hint, size_t n,
+                      size_t *max_content_length, enlace_err *err);
+
 /* Free resp's body and reset it. NULL is fine. */
 void client_response_free(client_response *resp);
 

@@ -169,6 +169,11 @@ static int doc_error(client_input *in, const char *fmt, const char *arg) {
 int client_input_parse(const char *text, size_t len, client_input *in, enlace_err *err) {
     memset(in, 0, sizeof *in);
     in->kind = "object";
+    /* A leading UTF-8 byte order mark may be ignored (RFC 8259 §8.1); editors on Windows write one. */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
     json_tokener *tok = json_tokener_new_ex(INPUT_MAX_DEPTH);
     if (!tok) return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

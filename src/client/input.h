@@ -31,7 +31,7 @@ typedef struct client_input {
 /* Split text (len bytes, need not be NUL-terminated) into items. The top level may be a STIX
  * bundle (S§8: its "objects"), a TAXII envelope (T§3.7: an object with "objects" and no "type"),
  * a JSON array of objects, or a single object. JSON is parsed strictly (RFC 8259, UTF-8
- * checked). Each element's bytes are located in text and minified, so members, order, numbers
+ * checked); a leading UTF-8 byte order mark is skipped (RFC 8259 §8.1). Each element's bytes are located in text and minified, so members, order, numbers
  * and string escapes stay exactly as written; if that ever fails, the element is re-serialized
  * by json-c instead (same values). Elements that are not objects or lack a string "id" get
  * item->error. A document that is not JSON, or whose shape is wrong, gets in->error (with the

@@ -111,6 +111,29 @@ static void test_not_json(void **state) {
 }
 
 /* The TAXII error resource's title and description make the one-line failure (T§3.6.1). */
+/* A leading UTF-8 byte order mark is skipped (RFC 8259 §8.1); one anywhere else is not JSON. */
+static void test_bom(void **state) {
+    (void)state;
+    client_input in;
+    parse("\xEF\xBB\xBF{\"type\":\"bundle\",\"id\":\"bundle--1\",\"objects\":[ {\"id\": \"x--1\"} ]}", &in);
+    assert_null(in.error);
+    assert_string_equal(in.kind, "bundle");
+    assert_int_equal(in.n, 1);
+    assert_string_equal(in.items[0].json, "{\"id\":\"x--1\"}");
+    client_input_free(&in);
+    parse("\xEF\xBB\xBF {\"id\":\"x--2\"}\n", &in);
+    assert_null(in.error);
+    assert_int_equal(in.n, 1);
+    assert_string_equal(in.items[0].json, "{\"id\":\"x--2\"}");
+    client_input_free(&in);
+    parse(" \xEF\xBB\xBF{\"id\":\"x--3\"}", &in);
+    assert_non_null(in.error);
+    client_input_free(&in);
+    parse("\xEF\xBB\xBF", &in);
+    assert_non_null(in.error);
+    client_input_free(&in);
+}
+
 static void test_error_describe(void **state) {
     (void)state;
     char out[256];
@@ -308,6 +331,7 @@ int main(void) {
         cmocka_unit_test(test_batch_by_bytes),     cmocka_unit_test(test_batch_covers_all),
         cmocka_unit_test(test_oversize),           cmocka_unit_test(test_batch_splits_repeated_version),           cmocka_unit_test(test_spans_of_page),
         cmocka_unit_test(test_query_add),          cmocka_unit_test(test_mutations_never_crash),          cmocka_unit_test(test_error_describe),
+        cmocka_unit_test(test_bom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
