@@ -100,6 +100,11 @@ static const char *const MIGRATIONS[] = {
     /* match[type] on the default listing */
     "CREATE INDEX object_type_last ON object(coll, type, date_added)"
     "  WHERE is_top_spec = 1 AND is_last_s = 1;",
+
+    /* 2: an id's newest/oldest version per spec version and its highest spec version as index
+     * probes, so that adding a version costs O(log n) whatever number of versions the id has
+     * (found by a tester: 10 000 versions of one id in one envelope took minutes). */
+    "CREATE INDEX object_spec ON object(coll, id, spec_version, version_key);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

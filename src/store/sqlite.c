@@ -27,7 +27,8 @@ enum {
     ST_TOKEN_ADD, ST_TOKEN_FIND, ST_TOKEN_REVOKE, ST_TOKEN_LIST,
     ST_STATUS_PUT, ST_STATUS_GET, ST_STATUS_PURGE,
     ST_COLL_LAST, ST_COLL_SET_LAST,
-    ST_OBJ_VERSIONS, ST_OBJ_BY_ROWID, ST_OBJ_INSERT, ST_OBJ_FLAGS, ST_OBJ_COUNT,
+    ST_OBJ_MATCH, ST_OBJ_MATCH_NV, ST_OBJ_EXTREMES, ST_OBJ_BY_ROWID, ST_OBJ_INSERT, ST_OBJ_FLAGS,
+    ST_CLR_LAST_S, ST_CLR_FIRST_S, ST_CLR_LAST_A, ST_CLR_FIRST_A, ST_CLR_TOP, ST_OBJ_COUNT,
     ST__COUNT
 };
 
@@ -77,12 +78,27 @@ static const char *const FIXED_SQL[ST__COUNT] = {
     [ST_STATUS_PURGE] = "DELETE FROM status WHERE created_us < ?1",
     [ST_COLL_LAST] = "SELECT last_added FROM collection WHERE rowid = ?1",
     [ST_COLL_SET_LAST] = "UPDATE collection SET last_added = ?2 WHERE rowid = ?1",
-    /* covered by object_key: the one probe the insert fast path needs */
-    [ST_OBJ_VERSIONS] = "SELECT rowid, version_key, sco_nv FROM object WHERE coll = ?1 AND id = ?2",
+    /* the stored copy of a version, if any (object_key) */
+    [ST_OBJ_MATCH] = "SELECT rowid FROM object WHERE coll = ?1 AND id = ?2 AND version_key = ?3 AND sco_nv = 0",
+    [ST_OBJ_MATCH_NV] = "SELECT rowid FROM object WHERE coll = ?1 AND id = ?2 AND sco_nv = 1 LIMIT 1",
+    /* an id's extremes before an insert: newest/oldest of one spec version (object_spec), newest/
+     * oldest of all (object_key), highest spec version (object_spec); each an index probe */
+    [ST_OBJ_EXTREMES] =
+        "SELECT (SELECT max(version_key) FROM object WHERE coll = ?1 AND id = ?2 AND spec_version = ?3), "
+        "(SELECT min(version_key) FROM object WHERE coll = ?1 AND id = ?2 AND spec_version = ?3), "
+        "(SELECT max(version_key) FROM object WHERE coll = ?1 AND id = ?2), "
+        "(SELECT min(version_key) FROM object WHERE coll = ?1 AND id = ?2), "
+        "(SELECT max(spec_version) FROM object WHERE coll = ?1 AND id = ?2)",
     [ST_OBJ_BY_ROWID] = "SELECT body, version, date_added FROM object WHERE rowid = ?1",
     [ST_OBJ_INSERT] = "INSERT INTO object(coll, id, type, spec_version, version, version_key, sco_nv, "
                       "date_added, is_top_spec, is_last_s, is_first_s, is_last_a, is_first_a, body) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?9, ?9, ?10)",
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    /* take a flag from the one row that held it before a new version displaced it */
+    [ST_CLR_LAST_S] = "UPDATE object SET is_last_s = 0 WHERE coll = ?1 AND id = ?2 AND spec_version = ?3 AND version_key = ?4",
+    [ST_CLR_FIRST_S] = "UPDATE object SET is_first_s = 0 WHERE coll = ?1 AND id = ?2 AND spec_version = ?3 AND version_key = ?4",
+    [ST_CLR_LAST_A] = "UPDATE object SET is_last_a = 0 WHERE coll = ?1 AND id = ?2 AND ?3 IS NOT NULL AND version_key = ?4",
+    [ST_CLR_FIRST_A] = "UPDATE object SET is_first_a = 0 WHERE coll = ?1 AND id = ?2 AND ?3 IS NOT NULL AND version_key = ?4",
+    [ST_CLR_TOP] = "UPDATE object SET is_top_spec = 0 WHERE coll = ?1 AND id = ?2 AND spec_version < ?3",
     /* recompute the version flags of one id's rows (a handful) after an insert or delete; the
      * subqueries read only columns this UPDATE does not change */
     [ST_OBJ_FLAGS] =
@@ -668,23 +684,17 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
     if (o->body_len > INT32_MAX)
         return enlace_err_set(err, ENLACE_ETOOBIG, "store: object %s is too large", o->id);
 
-    /* One probe of the (coll, id) versions, covered by object_key. */
-    sqlite3_stmt *st = stmt(s, ST_OBJ_VERSIONS, err);
+    /* Is this version stored already? One probe of object_key. */
+    sqlite3_stmt *st = stmt(s, o->has_version ? ST_OBJ_MATCH : ST_OBJ_MATCH_NV, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-    int64_t match = 0, existing = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        existing++;
-        int sco_nv = sqlite3_column_int(st, 2);
-        if (o->has_version ? (!sco_nv && strcmp((const char *)sqlite3_column_text(st, 1),
-                                                o->version_key) == 0)
-                           : sco_nv)
-            match = sqlite3_column_int64(st, 0);
-    }
+    if (o->has_version) sqlite3_bind_text(st, 3, o->version_key, -1, SQLITE_STATIC);
+    int64_t match = 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) match = sqlite3_column_int64(st, 0);
     stmt_done(st);
-    if (rc != SQLITE_DONE) return db_fail(s, err, "object lookup");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "object lookup");
 
     if (match) {
         st = stmt(s, ST_OBJ_BY_ROWID, err);
@@ -724,6 +734,51 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
         version = sco_version;
         key = sco_key;
     }
+    /* The id's extremes before this version: the flags it takes, and the rows it takes them from
+     * (index probes, so any number of versions costs O(log n) per insert). */
+    char ext[5][STIX_TIME_KEY_MAX + 8];
+    int have[5];
+    st = stmt(s, ST_OBJ_EXTREMES, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->spec_version, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        int code = db_fail(s, err, "version extremes");
+        stmt_done(st);
+        return code;
+    }
+    for (int k = 0; k < 5; k++) {
+        have[k] = sqlite3_column_type(st, k) != SQLITE_NULL;
+        if (have[k]) col_copy(ext[k], sizeof ext[k], st, k);
+    }
+    stmt_done(st);
+    /* ext: 0 newest of this spec, 1 oldest of this spec, 2 newest of all, 3 oldest of all, 4 top spec */
+    int last_s = !have[0] || strcmp(key, ext[0]) > 0, first_s = !have[1] || strcmp(key, ext[1]) < 0;
+    int last_a = !have[2] || strcmp(key, ext[2]) > 0, first_a = !have[3] || strcmp(key, ext[3]) < 0;
+    int spec_cmp = have[4] ? strcmp(o->spec_version, ext[4]) : 1;
+    static const int clr_stmt[4] = {ST_CLR_LAST_S, ST_CLR_FIRST_S, ST_CLR_LAST_A, ST_CLR_FIRST_A};
+    const int takes[4] = {last_s && have[0], first_s && have[1], last_a && have[2], first_a && have[3]};
+    for (int k = 0; k < 4; k++) {
+        if (!takes[k]) continue;
+        st = stmt(s, clr_stmt[k], err);
+        if (!st) return ENLACE_EIO;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, o->spec_version, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, ext[k], -1, SQLITE_STATIC);
+        int code = step_done(s, st, "version flags", err);
+        if (code) return code;
+    }
+    if (spec_cmp > 0 && have[4]) { /* a higher spec version than any before: the others step down */
+        st = stmt(s, ST_CLR_TOP, err);
+        if (!st) return ENLACE_EIO;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, o->spec_version, -1, SQLITE_STATIC);
+        int code = step_done(s, st, "version flags", err);
+        if (code) return code;
+    }
     st = stmt(s, ST_OBJ_INSERT, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_int64(st, 1, coll);
@@ -734,17 +789,14 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
     sqlite3_bind_text(st, 6, key, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 7, !o->has_version);
     sqlite3_bind_int64(st, 8, da);
-    sqlite3_bind_int(st, 9, existing == 0); /* the only version: first and last everywhere */
-    sqlite3_bind_text(st, 10, o->body, (int)o->body_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, spec_cmp >= 0);
+    sqlite3_bind_int(st, 10, last_s);
+    sqlite3_bind_int(st, 11, first_s);
+    sqlite3_bind_int(st, 12, last_a);
+    sqlite3_bind_int(st, 13, first_a);
+    sqlite3_bind_text(st, 14, o->body, (int)o->body_len, SQLITE_STATIC);
     int code = step_done(s, st, "object insert", err);
     if (code) return code;
-    if (existing) {
-        st = stmt(s, ST_OBJ_FLAGS, err);
-        if (!st) return ENLACE_EIO;
-        sqlite3_bind_int64(st, 1, coll);
-        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-        if ((code = step_done(s, st, "version flags", err))) return code;
-    }
     *last = da;
     out->result = STORE_ADDED;
     snprintf(out->version, sizeof out->version, "%s", version);

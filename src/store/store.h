@@ -18,7 +18,7 @@ typedef struct store store;
 
 /* Highest schema migration this build knows. A store whose user_version is higher is refused
  * with ENLACE_EVERSION. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* ---- life cycle ---------------------------------------------------------------------------- */
 
