@@ -137,7 +137,7 @@ struct store {
 static int db_fail(store *s, enlace_err *err, const char *what) {
     int rc = sqlite3_errcode(s->db);
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        return enlace_err_set(err, ENLACE_EIO, "store: %s: the store is busy (locked by another writer)",
+        return enlace_err_set(err, ENLACE_EBUSY, "store: %s: the store is busy (locked by another writer)",
                               what);
     return enlace_err_set(err, ENLACE_EIO, "store: %s: %s", what, sqlite3_errmsg(s->db));
 }

@@ -53,8 +53,15 @@ static void reply_error(reply *r, unsigned status, const char *description) {
     taxii_error_json(&r->body, (int)status, NULL, description);
 }
 
+/* A store failure: 503 with Retry-After when another writer held the store past the busy
+ * timeout (the request can simply be repeated), else 500. The cause goes to the node's log only. */
 static void reply_500(taxii_server *srv, reply *r, const char *what, const enlace_err *err) {
     taxii_log(srv, "%s: %s", what, err ? err->msg : "failed");
+    if (err && err->code == ENLACE_EBUSY) {
+        reply_error(r, 503, "the store is busy with another write; retry the request shortly");
+        reply_header(r, "Retry-After", "2");
+        return;
+    }
     reply_error(r, 500, "the server could not complete the request");
 }
 
@@ -658,6 +665,11 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
     /* The status goes into the envelope's transaction: one durable commit per POST. */
     int stored = k > 0 && store_put_objects_status(s, req->coll_rowid, in, k, now, outs, sid, req->user_rowid,
                                                    status_build, &ps, &err) == 0;
+    if (!stored && k > 0 && err.code == ENLACE_EBUSY) {
+        /* Nothing was kept and nothing is wrong with the objects: let the client repeat it. */
+        reply_500(srv, r, "storing objects", &err);
+        goto done;
+    }
     if (!stored) {
         if (k > 0) taxii_log(srv, "storing %zu objects: %s", k, err.msg);
         /* Nothing of the envelope was kept (or it had nothing to keep): say so on its own. */

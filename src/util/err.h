@@ -18,7 +18,8 @@ typedef enum {
     ENLACE_EIO = 8,        /* storage or system failure (500) */
     ENLACE_ENOMEM = 9,     /* out of memory (500) */
     ENLACE_EVERSION = 10,  /* store written by a newer enlace (refuse to open) */
-    ENLACE_ENET = 11       /* network / remote peer failure (client side) */
+    ENLACE_ENET = 11,      /* network / remote peer failure (client side) */
+    ENLACE_EBUSY = 12      /* the store is held by another writer past the busy timeout (503) */
 } enlace_code;
 
 #define ENLACE_ERR_MSG_MAX 512
