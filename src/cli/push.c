@@ -59,6 +59,9 @@ typedef struct push_run {
     size_t objects, accepted, rejected;
 } push_run;
 
+/* Times a POST answered 503 (store busy, nothing kept) is sent again: 2+4+8 s of pauses. */
+#define PUSH_BUSY_RETRIES 3
+
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -92,7 +95,16 @@ static int send_batch(push_run *run, const client_input *in, size_t start, size_
         return cli_fail("push", "out of memory");
     }
     client_response resp;
-    int rc = client_post(run->cl, run->path, env.p, env.len, &resp, &err);
+    int rc;
+    /* 503: the node's store was busy and nothing was kept, so the same envelope is sent again,
+     * a bounded number of times with growing pauses (the node asks for 2 s in Retry-After). */
+    for (int attempt = 0;; attempt++) {
+        rc = client_post(run->cl, run->path, env.p, env.len, &resp, &err);
+        if (rc != ENLACE_OK || resp.status != 503 || attempt == PUSH_BUSY_RETRIES) break;
+        client_response_free(&resp);
+        if (run->progress) fprintf(stderr, "\r  node busy, retrying in %d s   ", 2 << attempt);
+        sleep_ms(2000L << attempt);
+    }
     enlace_buf_free(&env);
     if (rc != ENLACE_OK) return cli_net_fail("push", run->cl, &err);
     if (resp.status != 202) {

@@ -9,6 +9,7 @@ error resource and Retry-After, nothing stored, and the same POST succeeds once 
 import os
 import sqlite3
 import sys
+import threading
 import time
 import unittest
 
@@ -24,7 +25,9 @@ class TestBusyStore(unittest.TestCase):
         n = cls.node = en.Node()
         n.add_user("rw")
         cls.c = n.create_collection("Busy")
+        cls.c2 = n.create_collection("Busy push")
         n.grant(cls.c, "rw")
+        n.grant(cls.c2, "rw")
         n.start()
 
     @classmethod
@@ -53,6 +56,26 @@ class TestBusyStore(unittest.TestCase):
         r = self.node.post_envelope(self.c, objs, user="rw")
         self.assertEqual(r.status_code, 202, r.text)
         self.assertEqual(r.json()["success_count"], 3)
+
+    def test_push_retries_after_503(self):
+        """`enlace push` sends an envelope answered 503 again (bounded), so a load survives a
+        writer that held the store for a while."""
+        path = os.path.join(self.node.dir, "retry.json")
+        with open(path, "w") as f:
+            import json
+            json.dump({"type": "bundle", "id": en.new_id("bundle"), "objects": [indicator(100 + i) for i in range(4)]}, f)
+        db = sqlite3.connect(os.path.join(self.node.dir, "enlace.db"), timeout=5, isolation_level=None,
+                             check_same_thread=False)
+        db.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(11.0, lambda: (db.execute("ROLLBACK"), db.close()))
+        release.start()
+        try:
+            r = self.node.cli("push", "--url", self.node.base + "/api/", "--collection", self.c2,
+                              "--user", "rw", "--password", self.node.passwords["rw"], path, check=False)
+        finally:
+            release.join()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("4 accepted", r.stdout)
 
 
 if __name__ == "__main__":
