@@ -186,11 +186,17 @@ typedef struct params {
     taxii_param p[MAX_PARAMS];
     size_t n;
     int overflow;
+    int has_nul;  /* a name or value held a %00: MHD's C strings would silently cut it short */
 } params;
 
-static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                     const char *value, size_t value_size) {
     (void)kind;
     params *ps = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        ps->has_nul = 1;
+        return MHD_NO;
+    }
     if (ps->n == MAX_PARAMS) {
         ps->overflow = 1;
         return MHD_NO;
@@ -777,8 +783,10 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
         go_on = post_precheck(srv, conn, s, &rt, &u, req, r);
     } else {
         params ps = {.n = 0};
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
-        if (ps.overflow) {
+        MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
+        if (ps.has_nul) {
+            reply_error(r, 400, "a query parameter holds a NUL byte (%00)");
+        } else if (ps.overflow) {
             reply_error(r, 400, "too many query parameters");
         } else if (strcmp(method, "DELETE") == 0) {
             serve_delete(srv, s, &rt, &u, &ps, r);

@@ -19,8 +19,9 @@ int enlace_buf_append(enlace_buf *b, const void *data, size_t n);
 int enlace_buf_puts(enlace_buf *b, const char *s);
 /* Append printf-style formatted text. Same errors as enlace_buf_append. */
 int enlace_buf_printf(enlace_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Append s as a JSON string literal (quotes included, RFC 8259 escaping; bytes >= 0x80 copied
- * as they are, so valid UTF-8 stays valid). */
+/* Append s as a JSON string literal (quotes included, RFC 8259 escaping; well-formed UTF-8
+ * copied as it is, every byte of an ill-formed sequence written as \ufffd, so the result is
+ * always valid JSON whatever s holds). */
 int enlace_buf_json_str(enlace_buf *b, const char *s);
 /* Make sure at least n more bytes fit. Returns 0 or -1 on OOM. */
 int enlace_buf_reserve(enlace_buf *b, size_t n);

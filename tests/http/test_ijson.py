@@ -84,6 +84,21 @@ class TestIJson(unittest.TestCase):
         self.assertIn('"x_n":-0.5e-3', raw)
         self.assertEqual(json.loads(raw)["objects"][0]["x_v"], "caf\u00e9 \U0001F600 / tab\t")
 
+    def test_nul_in_query_value_is_400(self):
+        # Regression: match[type]=indicator%00junk was served as match[type]=indicator.
+        for q in ("match[type]=indicator%00junk", "match[version]=all%00junk", "limit=5%00", "a%00b=1"):
+            r = self.node.raw("GET", self.node.objects_path(self.c) + "?" + q, user="rw")
+            self.assertEqual(r.status_code, 400, q)
+            self.assertIn("NUL", r.json()["description"], q)
+
+    def test_error_bodies_are_valid_utf8_json(self):
+        # Regression: the description echoed the raw bytes of %ff%fe, making the error resource
+        # itself invalid UTF-8.
+        r = self.node.raw("GET", self.node.objects_path(self.c) + "?match[type]=%ff%fe", user="rw")
+        self.assertEqual(r.status_code, 400)
+        err = json.loads(r.content.decode("utf-8"))  # strict: raises on invalid UTF-8
+        self.assertEqual(err["http_status"], "400")
+
 
 if __name__ == "__main__":
     en.main()
