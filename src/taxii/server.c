@@ -216,7 +216,11 @@ int taxii_server_start(const taxii_config *cfg, taxii_server **out, enlace_err *
     }
     srv->last_purge_us = now;
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_AUTO;
+    /* poll(), not epoll: libmicrohttpd 0.9.75's MHD_quiesce_daemon can race a pool worker over
+     * the listen socket's epoll registration and abort the process with "Failed to remove
+     * listen FD from epoll set" (seen once in the crash test's clean SIGTERM). With poll there
+     * is no such registration; at our connection counts poll costs nothing measurable. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_POLL;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     if (tls) flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls_opts[] = {
