@@ -1,6 +1,8 @@
 /* json_check.c - one-pass strict I-JSON (RFC 8259 + RFC 7493) validator over raw received bytes. */
 #include "stix/json_check.h"
 
+#include "util/utf8.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,26 +64,6 @@ static long hex4(const unsigned char *p, size_t len, size_t i) {
         v = v * 16 + h;
     }
     return v;
-}
-
-/* Length of a valid UTF-8 sequence (RFC 3629) starting at p[i], or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t len, size_t i) {
-    unsigned char b = p[i];
-    size_t n;
-    uint32_t cp;
-    if (b < 0x80) return 1;
-    if (b >= 0xC2 && b <= 0xDF) n = 2, cp = b & 0x1F;
-    else if (b >= 0xE0 && b <= 0xEF) n = 3, cp = b & 0x0F;
-    else if (b >= 0xF0 && b <= 0xF4) n = 4, cp = b & 0x07;
-    else return 0;
-    if (i + n > len) return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((p[i + k] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
-    if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
-    return n;
 }
 
 #define FNV_OFFSET 1469598103934665603ULL
@@ -155,7 +137,7 @@ static int scan_string(checker *c, uint64_t *hash) {
             i++;
             continue;
         }
-        size_t n = utf8_seq(p, len, i);
+        size_t n = enlace_utf8_seq(p + i, len - i);
         if (!n) return fail(c, i, "invalid UTF-8");
         for (size_t k = 0; k < n; k++) h = fnv_byte(h, p[i + k]);
         i += n;

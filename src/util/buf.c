@@ -1,5 +1,6 @@
 /* buf.c - growable byte buffer. */
 #include "util/buf.h"
+#include "util/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,26 +45,6 @@ int enlace_buf_printf(enlace_buf *b, const char *fmt, ...) {
     return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence (RFC 3629) at u, or 0. u is NUL-terminated, so a
- * truncated sequence stops at the NUL, which is never a continuation byte. */
-static size_t utf8_len(const unsigned char *u) {
-    unsigned char c = u[0];
-    size_t n;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) n = 2;
-    else if (c == 0xE0) n = 3, lo = 0xA0;
-    else if (c == 0xED) n = 3, hi = 0x9F;
-    else if (c >= 0xE1 && c <= 0xEF) n = 3;
-    else if (c == 0xF0) n = 4, lo = 0x90;
-    else if (c == 0xF4) n = 4, hi = 0x8F;
-    else if (c >= 0xF1 && c <= 0xF3) n = 4;
-    else return 0;
-    if (u[1] < lo || u[1] > hi) return 0;
-    for (size_t k = 2; k < n; k++)
-        if ((u[k] & 0xC0) != 0x80) return 0;
-    return n;
-}
-
 int enlace_buf_json_str(enlace_buf *b, const char *s) {
     static const char hex[] = "0123456789abcdef";
     if (enlace_buf_append(b, "\"", 1) != 0) return -1;
@@ -85,7 +66,7 @@ int enlace_buf_json_str(enlace_buf *b, const char *s) {
                 /* Copy a well-formed UTF-8 sequence as it is; anything else becomes U+FFFD, so
                  * that echoing client input (an error description, a status message) can never
                  * make our own JSON invalid (RFC 8259 §8.1). */
-                size_t n = utf8_len(u + i);
+                size_t n = enlace_utf8_seq(u + i, (size_t)-1);
                 if (n) {
                     i += n - 1;
                     continue;
