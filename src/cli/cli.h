@@ -9,6 +9,7 @@
 
 #include "client/client.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* argv[0] is the command name ("init", "serve", ...); the rest are its arguments. */
@@ -37,6 +38,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Report the option getopt_long just refused (its return value c, ':' or '?'), using argv and
  * optind to name it. Returns CLI_EXIT_USAGE. */
 int cli_bad_option(const char *cmd, int c, char **argv);
+
+/* Write what command cmd built in o to stdout and free o; with secret set (a password or token
+ * is in it) wipe the bytes first. Returns CLI_EXIT_OK, or CLI_EXIT_FAIL after printing
+ * "out of memory" when building o ran out of memory. */
+int cli_emit(const char *cmd, enlace_buf *o, int secret);
 
 /* Open the node store DIR/enlace.db (must exist). On failure prints the reason for cmd and
  * returns CLI_EXIT_FAIL; else 0 with *out owned by the caller (store_close). */

@@ -164,8 +164,7 @@ static int coll_create(int argc, char **argv) {
         enlace_buf_puts(&o, ",\"description\":");
         json_str_or_null(&o, c.description);
         enlace_buf_puts(&o, "}\n");
-        rc = o.oom ? cli_fail(cmd, "out of memory") : (fputs(o.p, stdout), CLI_EXIT_OK);
-        enlace_buf_free(&o);
+        rc = cli_emit(cmd, &o, 0);
     } else {
         printf("%s\n", c.id);
         rc = CLI_EXIT_OK;
@@ -217,10 +216,11 @@ static int coll_list(int argc, char **argv) {
     if (a.json) enlace_buf_puts(&o, "]}\n");
     free(cs);
     store_close(s);
-    if (rc == CLI_EXIT_OK && o.oom) rc = cli_fail(cmd, "out of memory");
-    if (rc == CLI_EXIT_OK) fputs(o.p, stdout);
-    enlace_buf_free(&o);
-    return rc;
+    if (rc != CLI_EXIT_OK) {
+        enlace_buf_free(&o);
+        return rc;
+    }
+    return cli_emit(cmd, &o, 0);
 }
 
 static int coll_grant(int argc, char **argv) {

@@ -2,6 +2,8 @@
  * node store, reading files and secrets, credentials for talking to a node. */
 #include "cli/cli.h"
 
+#include <sodium.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -195,4 +197,13 @@ int cli_http_fail(const char *cmd, client *cl, const char *url, const char *meth
     if (resp->status == 404 && cli_root_check(cl, url, advice, sizeof advice, NULL) == 1)
         return cli_fail(cmd, "%s (%s %s); %s", why, method, where, advice);
     return cli_fail(cmd, "%s (%s %s)", why, method, where);
+}
+
+int cli_emit(const char *cmd, enlace_buf *o, int secret) {
+    int rc = CLI_EXIT_OK;
+    if (o->oom || !o->p) rc = cli_fail(cmd, "out of memory");
+    else fputs(o->p, stdout);
+    if (secret && o->p) sodium_memzero(o->p, o->cap);
+    enlace_buf_free(o);
+    return rc;
 }

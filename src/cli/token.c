@@ -96,9 +96,7 @@ static int token_create(int argc, char **argv) {
                 enlace_buf_printf(&o, "{\"token\":\"%s\",\"token_id\":\"%s\",\"user\":", tok, id);
                 enlace_buf_json_str(&o, a.user);
                 enlace_buf_puts(&o, "}\n");
-                if (o.p) fputs(o.p, stdout);
-                if (o.p) sodium_memzero(o.p, o.len);
-                enlace_buf_free(&o);
+                rc = cli_emit(cmd, &o, 1);
             } else {
                 printf("%s\ntoken_id: %s\nuser: %s\n", tok, id, a.user);
                 fputs("(the token is shown only once; keep it now)\n", stderr);
@@ -165,13 +163,7 @@ static int token_list(int argc, char **argv) {
     if (a.json) enlace_buf_puts(&o, "]}\n");
     free(t);
     store_close(s);
-    if (o.oom) {
-        enlace_buf_free(&o);
-        return cli_fail(cmd, "out of memory");
-    }
-    fputs(o.p, stdout);
-    enlace_buf_free(&o);
-    return CLI_EXIT_OK;
+    return cli_emit(cmd, &o, 0);
 }
 
 int cli_token(int argc, char **argv) {

@@ -140,9 +140,7 @@ static int user_add(int argc, char **argv) {
                 enlace_buf_json_str(&o, pw);
             }
             enlace_buf_puts(&o, "}\n");
-            if (o.p) fputs(o.p, stdout);
-            if (o.p) sodium_memzero(o.p, o.len);
-            enlace_buf_free(&o);
+            rc = cli_emit(cmd, &o, 1);
         } else {
             printf("user: %s (role %s, organization %s)\n", name, role, *org ? org : "-");
             if (generated) printf("password: %s\n(the password is shown only once; keep it now)\n", pw);
@@ -192,13 +190,7 @@ static int user_list(int argc, char **argv) {
     if (a.json) enlace_buf_puts(&o, "]}\n");
     free(u);
     store_close(s);
-    if (o.oom) {
-        enlace_buf_free(&o);
-        return cli_fail(cmd, "out of memory");
-    }
-    fputs(o.p, stdout);
-    enlace_buf_free(&o);
-    return CLI_EXIT_OK;
+    return cli_emit(cmd, &o, 0);
 }
 
 static int user_set_disabled(int argc, char **argv, int disabled) {
@@ -253,9 +245,7 @@ static int user_passwd(int argc, char **argv) {
                 enlace_buf_json_str(&o, pw);
             }
             enlace_buf_puts(&o, "}\n");
-            if (o.p) fputs(o.p, stdout);
-            if (o.p) sodium_memzero(o.p, o.len);
-            enlace_buf_free(&o);
+            rc = cli_emit(cmd, &o, 1);
         } else {
             printf("password of %s changed\n", a.pos[1]);
             if (generated) printf("password: %s\n(the password is shown only once; keep it now)\n", pw);
