@@ -22,6 +22,12 @@ static const command commands[] = {
     {"collection", cli_collection, "create and list collections, grant users read/write"},
     {"push", cli_push, "send STIX files to a TAXII 2.1 collection"},
     {"get", cli_get, "fetch objects (or the manifest) of a TAXII 2.1 collection"},
+    {"party", cli_party, "add and list parties (sovereigns, ISO 3166-1 alpha-2 codes)"},
+    {"org", cli_org, "add and list organizations; vet another party's organization"},
+    {"agreement", cli_agreement, "set, list and remove sharing agreements with partner parties"},
+    {"review", cli_review, "list objects due for review (review_by)"},
+    {"purge", cli_purge, "remove objects past review, leaving tombstones"},
+    {"audit", cli_audit, "verify a node's signed tree heads; show audit log entries"},
 };
 
 static void usage(FILE *f) {

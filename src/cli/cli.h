@@ -20,6 +20,12 @@ int cli_token(int argc, char **argv);       /* enlace token create|revoke|list .
 int cli_collection(int argc, char **argv);  /* enlace collection create|list|grant ... */
 int cli_push(int argc, char **argv);        /* enlace push --url URL --collection ID FILE... */
 int cli_get(int argc, char **argv);         /* enlace get --url URL --collection ID [filters] */
+int cli_party(int argc, char **argv);       /* enlace party add|list DIR ... (party.c) */
+int cli_org(int argc, char **argv);         /* enlace org add|list|vet|unvet DIR ... (org.c) */
+int cli_agreement(int argc, char **argv);   /* enlace agreement set|list|remove DIR ... (agreement.c) */
+int cli_review(int argc, char **argv);      /* enlace review DIR [--within DAYS] (review.c) */
+int cli_purge(int argc, char **argv);       /* enlace purge DIR [--yes] (review.c) */
+int cli_audit(int argc, char **argv);       /* enlace audit verify|show ... (audit.c) */
 
 /* ---- helpers shared by the command files (src/cli/common.c) ---------------------------------- */
 

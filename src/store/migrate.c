@@ -105,6 +105,14 @@ static const char *const MIGRATIONS[] = {
      * probes, so that adding a version costs O(log n) whatever number of versions the id has
      * (found by a tester: 10 000 versions of one id in one envelope took minutes). */
     "CREATE INDEX object_spec ON object(coll, id, spec_version, version_key);",
+
+    /* 3: originator control (issue 3): parties, organizations, vettings, agreements, users'
+     * organizations and roles, originators, markings, tombstones (schema_policy.c) */
+    STORE_MIGRATION_POLICY,
+
+    /* 4: the audit log (issue 4): leaves, Merkle subtree hashes, signed tree heads
+     * (schema_audit.c) */
+    STORE_MIGRATION_AUDIT,
 };
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -14,4 +14,8 @@
  * knows (the store was written by a newer enlace; nothing is changed), or ENLACE_EIO. */
 int store_migrate(sqlite3 *db, enlace_err *err);
 
+/* The SQL of migration steps kept in their own files (several statements each). */
+extern const char STORE_MIGRATION_POLICY[];  /* step 3, schema_policy.c */
+extern const char STORE_MIGRATION_AUDIT[];   /* step 4, schema_audit.c */
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "stix/id.h"
 #include "stix/time.h"
+#include "store/internal.h"
 #include "store/migrate.h"
 #include "util/buf.h"
 
@@ -298,6 +299,15 @@ int store_open(const char *path, int create, store **out, enlace_err *err) {
     *out = s;
     return 0;
 }
+
+/* ---- internal.h: for the store's other files ------------------------------------------------ */
+
+sqlite3 *store_sqlite(store *s) { return s->db; }
+sqlite3_stmt *store_cached_stmt(store *s, const char *sql, enlace_err *err) { return qstmt(s, sql, err); }
+int store_sqlite_fail(store *s, enlace_err *err, const char *what) { return db_fail(s, err, what); }
+int store_tx_begin(store *s, enlace_err *err) { return tx_begin(s, err); }
+int store_tx_commit(store *s, enlace_err *err) { return tx_commit(s, err); }
+void store_tx_rollback(store *s) { tx_rollback(s); }
 
 void store_close(store *s) {
     if (!s) return;

@@ -12,13 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/policy.h"
+#include "stix/marking.h"
 #include "util/err.h"
 
 typedef struct store store;
 
 /* Highest schema migration this build knows. A store whose user_version is higher is refused
  * with ENLACE_EVERSION. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 4  /* 3: originator control (issue 3), 4: audit log (issue 4) */
 
 /* ---- life cycle ---------------------------------------------------------------------------- */
 
@@ -81,18 +83,37 @@ int store_grant(store *s, int64_t user_rowid, int64_t coll_rowid, int can_read, 
 
 /* ---- users and tokens ------------------------------------------------------------------------ */
 
+/* Roles (issue 3 "Who is who"); a user may hold several. */
+#define STORE_ROLE_ANALYST  1u  /* reads; writes as its organization */
+#define STORE_ROLE_LIAISON  2u  /* an officer of a partner party: reads only, every access audited */
+#define STORE_ROLE_APPROVER 4u  /* reads; approves operations (a later issue) */
+#define STORE_ROLE_ADMIN    8u  /* manages the node; no right to read or write objects by itself */
+#define STORE_ROLE_PARTNER 16u  /* another party's node pulling from this one (issue 5) */
+
+/* Parse "analyst,approver" (comma-separated role names) into a mask; 0 when a name is unknown
+ * or the list is empty. */
+unsigned store_roles_parse(const char *s);
+/* Format a mask as "analyst,approver" into out (out_len bytes). */
+void store_roles_format(unsigned roles, char *out, size_t out_len);
+
 typedef struct store_user {
     int64_t rowid;
     char name[128];
-    char role[32];           /* "analyst" or "admin" (later issues add roles) */
-    char org[256];           /* organization name ("" when none) */
+    unsigned roles;          /* STORE_ROLE_* mask */
+    int64_t org_rowid;       /* the user's organization (store_org); every user has one */
+    char org[128];           /* that organization's name (filled by the store) */
+    char party[POLICY_PARTY_LEN]; /* that organization's party (filled by the store) */
     char pw_hash[160];       /* libsodium crypto_pwhash_str (Argon2id) string, "" when no password */
     int disabled;
     int64_t created_us;
 } store_user;
 
-/* Add a user. pw_hash may be NULL/"" (token-only user). ENLACE_ECONFLICT if the name exists. */
-int store_user_add(store *s, const char *name, const char *role, const char *org,
+/* Add a user of organization org_rowid with roles (a non-zero STORE_ROLE_* mask). pw_hash may
+ * be NULL/"" (token-only user). ENLACE_ECONFLICT if the name exists, ENLACE_ENOTFOUND when the
+ * organization does not, ENLACE_EINVAL for roles that do not fit the organization: a liaison
+ * belongs to an organization of another party than the node's; analyst, approver and admin to
+ * one of the node's own party; a partner to a node organization of another party. */
+int store_user_add(store *s, const char *name, unsigned roles, int64_t org_rowid,
                    const char *pw_hash, int64_t now_us, store_user *out, enlace_err *err);
 /* Look a user up by name. ENLACE_ENOTFOUND if absent. */
 int store_user_get(store *s, const char *name, store_user *out, enlace_err *err);
@@ -124,6 +145,96 @@ int store_token_revoke(store *s, const char *token_id, enlace_err *err);
 /* All tokens (revoked included), malloc'd array. */
 int store_token_list(store *s, store_token **out, size_t *n, enlace_err *err);
 
+/* ---- parties, organizations, vettings, agreements (issue 3 "Who is who") -------------------- */
+
+/* The node's own party and organization are set by `enlace init` (meta "party", and the
+ * organization row marked self = 1, whose identity is meta "identity_id"). */
+
+typedef struct store_party {
+    char code[POLICY_PARTY_LEN];  /* ISO 3166-1 alpha-2, upper case */
+    char name[128];               /* "" when none given */
+    int self;                     /* 1: this node's party */
+} store_party;
+
+/* Record a party (idempotent for the same code: the name is updated). ENLACE_EINVAL when code
+ * is not two upper-case ASCII letters. */
+int store_party_add(store *s, const char *code, const char *name, enlace_err *err);
+/* All known parties, the node's own first. malloc'd array (free()). */
+int store_party_list(store *s, store_party **out, size_t *n, enlace_err *err);
+
+typedef struct store_org {
+    int64_t rowid;
+    char identity_id[POLICY_IDENTITY_LEN]; /* its STIX identity (identity_class organization) */
+    char name[128];               /* short name, unique on this node ("UIN-7") */
+    char party[POLICY_PARTY_LEN];
+    int self;                     /* 1: this node's own organization */
+    int vouched;                  /* 1: an organization of this node's party, vouched for by this
+                                   * node (published to partners); 0: another party's, known here
+                                   * (a liaison's agency, a partner node, a unit this party vets) */
+    int64_t created_us;
+} store_org;
+
+/* Record an organization. identity_json is its STIX identity object (TLP:CLEAR; kept as given
+ * and published when vouched). vouched = 1 requires party == the node's party (a node may vouch
+ * only for its own party's organizations: else ENLACE_EINVAL). The party is recorded if new.
+ * ENLACE_ECONFLICT when the name or identity id is taken. */
+int store_org_add(store *s, const char *identity_id, const char *name, const char *party,
+                  int vouched, const char *identity_json, int64_t now_us, store_org *out,
+                  enlace_err *err);
+/* Find by name or identity id. ENLACE_ENOTFOUND if absent. */
+int store_org_get(store *s, const char *name_or_identity, store_org *out, enlace_err *err);
+int store_org_get_by_rowid(store *s, int64_t rowid, store_org *out, enlace_err *err);
+/* All organizations in creation order (the node's own first). malloc'd array (free()). */
+int store_org_list(store *s, store_org **out, size_t *n, enlace_err *err);
+/* The stored identity JSON of an organization (malloc'd, caller frees). */
+int store_org_identity_json(store *s, int64_t org_rowid, char **json, enlace_err *err);
+
+typedef struct store_vetting {
+    int64_t org_rowid;
+    char org_name[128];
+    char org_identity[POLICY_IDENTITY_LEN];
+    char org_party[POLICY_PARTY_LEN];
+    char by_party[POLICY_PARTY_LEN];  /* the vetting party */
+    int64_t until_us;                 /* expiry (exclusive) */
+    int64_t created_us;
+} store_vetting;
+
+/* Record that by_party vets organization org_rowid until until_us (replaces an earlier vetting
+ * by the same party). ENLACE_EINVAL when the organization belongs to by_party itself. */
+int store_vetting_set(store *s, int64_t org_rowid, const char *by_party, int64_t until_us,
+                      int64_t now_us, enlace_err *err);
+/* Remove a vetting. ENLACE_ENOTFOUND when there is none. */
+int store_vetting_remove(store *s, int64_t org_rowid, const char *by_party, enlace_err *err);
+/* All vettings (expired included), malloc'd array (free()). */
+int store_vetting_list(store *s, store_vetting **out, size_t *n, enlace_err *err);
+
+typedef struct store_agreement {
+    char party[POLICY_PARTY_LEN];  /* the partner party */
+    int64_t coll_rowid;
+    char coll_id[40];
+    int max_tlp;                   /* policy_tlp: the highest TLP that may flow (RED = no cap) */
+    int64_t created_us;
+} store_agreement;
+
+/* A sharing agreement: party may pull collection coll_rowid, objects up to max_tlp (issue 5
+ * defines the partner side; the decision uses agreements already, rules 3 and 4). Replaces an
+ * earlier agreement for the same (party, collection). ENLACE_EINVAL for the node's own party. */
+int store_agreement_set(store *s, const char *party, int64_t coll_rowid, int max_tlp,
+                        int64_t now_us, enlace_err *err);
+int store_agreement_remove(store *s, const char *party, int64_t coll_rowid, enlace_err *err);
+int store_agreement_list(store *s, store_agreement **out, size_t *n, enlace_err *err);
+
+/* Set a collection's default TLP for objects carrying none (POLICY_TLP_NONE: no default, such
+ * objects are AMBER). */
+int store_collection_set_default_tlp(store *s, int64_t coll_rowid, int tlp, enlace_err *err);
+
+/* Build the principal a user reads as: kind from its roles (partner > liaison > user), its
+ * organization, party and vettings (all vettings of the organization, or for a partner those of
+ * every organization of its party), the node's party, now_us. ENLACE_EDENIED when the user may
+ * not read objects at all (admin only). */
+int store_principal_for_user(store *s, const store_user *u, int64_t now_us, policy_principal *p,
+                             enlace_err *err);
+
 /* ---- objects (T§5.3-§5.8) -------------------------------------------------------------------- */
 
 /* One object of a POSTed envelope, already validated (stix_validate) and minified. */
@@ -136,12 +247,25 @@ typedef struct store_object_in {
     const char *version_key;    /* stix_time_parse key (when has_version) */
     const char *body;           /* minified JSON text, stored as is */
     size_t body_len;
+    const char *created_by_ref; /* NULL when absent */
+    const stix_marking *marking;/* its markings (stix_marking_extract); NULL = unmarked */
 } store_object_in;
+
+/* Who puts objects on the node (issue 3 "Originator"). */
+typedef struct store_actor {
+    int64_t org_rowid;          /* the organization writing (a user's; a partner's node org) */
+    int from_partner;           /* 1: objects pulled from a partner node (issue 5): a
+                                 * created_by_ref naming an organization vouched for by its own
+                                 * party's node becomes the originator */
+} store_actor;
 
 typedef enum {
     STORE_ADDED = 0,      /* new version stored */
     STORE_DUPLICATE = 1,  /* identical version already stored: idempotent success */
-    STORE_CONFLICT = 2    /* a different body is stored under the same (id, version): refused */
+    STORE_CONFLICT = 2,   /* a different body is stored under the same (id, version): refused */
+    STORE_REFUSED = 3     /* originator control refused it (reason says why): another
+                           * organization originated the id, created_by_ref names another known
+                           * organization, or the id was purged (tombstone) */
 } store_put_result;
 
 typedef struct store_put_outcome {
@@ -152,15 +276,22 @@ typedef struct store_put_outcome {
     char reason[256];     /* for STORE_CONFLICT */
 } store_put_outcome;
 
-/* Store n objects into collection coll_rowid in ONE transaction (DESIGN invariant 4): each new
+/* Originator control (issue 3): actor NULL means the node's own organization. The first
+ * version of an id fixes its originator (organization, party) node-wide; a later version from
+ * another organization, an object whose created_by_ref names another known organization, and a
+ * purged (tombstoned) id are STORE_REFUSED with a reason, the rest of the envelope is kept.
+ * Markings are kept per version in indexed columns for the query predicate.
+ *
+ * Store n objects into collection coll_rowid in ONE transaction (DESIGN invariant 4): each new
  * version gets a date_added strictly greater than any before in the collection (now_us, bumped
  * on ties; invariant 2); first/last version flags are maintained. A version is keyed by
  * (id, version_key) or, for an SCO without timestamps, by the date_added of its first copy.
  * Re-posting a stored version is STORE_DUPLICATE when the bodies are equal as JSON values,
  * STORE_CONFLICT otherwise. outs has n entries. On a storage error nothing is kept and an error
  * is returned (the caller reports every object as failed). */
-int store_put_objects(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
-                      int64_t now_us, store_put_outcome *outs, enlace_err *err);
+int store_put_objects(store *s, int64_t coll_rowid, const store_actor *actor,
+                      const store_object_in *objs, size_t n, int64_t now_us,
+                      store_put_outcome *outs, enlace_err *err);
 
 /* Builds the status resource (T§4.3) of an envelope from its outcomes (outs[0..n), as filled
  * by the store). Sets *json to NUL-terminated text owned by ctx that stays valid until the
@@ -173,7 +304,8 @@ typedef int (*store_status_fn)(void *ctx, const store_put_outcome *outs, size_t 
  * in and before COMMIT. On any error (storage, or build's code) nothing is kept, neither
  * objects nor status; the caller may then report every object as failed with
  * store_status_put. */
-int store_put_objects_status(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
+int store_put_objects_status(store *s, int64_t coll_rowid, const store_actor *actor,
+                             const store_object_in *objs, size_t n,
                              int64_t now_us, store_put_outcome *outs, const char *status_id,
                              int64_t user_rowid, store_status_fn build, void *ctx,
                              enlace_err *err);
@@ -193,6 +325,9 @@ typedef struct store_query {
     const char *const *version_keys; size_t n_version_keys; /* normalized timestamps, ORed with flags */
     const char *const *spec_versions; size_t n_spec;  /* match[spec_version]; 0 = latest spec only */
     size_t limit;                 /* max rows to deliver (> 0) */
+    const policy_principal *principal; /* REQUIRED for reads (NULL: ENLACE_EINVAL): only
+                                   * versions policy_visible allows are matched, counted and
+                                   * delivered (DESIGN invariant 6; issue 3 must-have 1) */
 } store_query;
 
 typedef struct store_row {
@@ -202,6 +337,9 @@ typedef struct store_row {
     const char *version;          /* as reported in manifests, versions and statuses */
     int64_t date_added;           /* microseconds */
     const char *body; size_t body_len;   /* stored JSON text (not NUL-terminated) */
+    int64_t orig_org;             /* originator organization rowid */
+    const char *orig_party;       /* originator party code */
+    int64_t rowid;                /* the stored version's row (audit leaves name it) */
 } store_row;
 
 /* Called once per row in date_added order; pointers are valid only during the call.
@@ -221,11 +359,43 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
  * Without match[spec_version], STORE_V_ALL (or no version filter) deletes every version of
  * every spec version, a timestamp deletes that version whatever its spec, and LAST/FIRST mean
  * the versions a GET shows (latest spec). after_us and limit are ignored.
- * *n_deleted gets the count; ENLACE_ENOTFOUND when nothing matched. */
+ * *n_deleted gets the count; ENLACE_ENOTFOUND when nothing matched.
+ * q->principal is required: an object it may not see is ENLACE_ENOTFOUND (its existence never
+ * leaks); one it sees but did not originate (its organization is not the originator) is
+ * ENLACE_EDENIED: only the originator deletes. */
 int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlace_err *err);
 
 /* Count the versions stored in a collection (all versions, all spec versions). */
 int store_count_objects(store *s, int64_t coll_rowid, int64_t *count, enlace_err *err);
+
+/* ---- review and purge (issue 3 must-have 4) --------------------------------------------------- */
+
+#define STORE_ID_MAX 128
+
+typedef struct store_review_item {
+    char id[STORE_ID_MAX];
+    char type[64];
+    char coll_id[40];
+    char orig_org[128];           /* originator organization name */
+    char orig_party[POLICY_PARTY_LEN];
+    int64_t review_by_us;         /* of the object's latest version */
+} store_review_item;
+
+/* Objects whose latest version's review_by is before until_us (due, or overdue when before
+ * now), oldest first: metadata only, never bodies. malloc'd array (free()). */
+int store_review_list(store *s, int64_t until_us, store_review_item **out, size_t *n,
+                      enlace_err *err);
+
+/* Remove every version (in every collection) of each object whose latest version's review_by
+ * is before now_us, and leave a tombstone per id (id, originator, purged_us, by) so that the id
+ * is never taken in again (store_put refuses it). One transaction. *n_purged gets the number
+ * of ids purged; their ids are appended (NUL-separated) to ids_out when non-NULL (malloc'd,
+ * caller frees). */
+int store_purge_due(store *s, int64_t now_us, const char *by, size_t *n_purged, char **ids_out,
+                    size_t *ids_len, enlace_err *err);
+
+/* *yes = 1 when id has a tombstone (purged), 0 when not. */
+int store_is_tombstoned(store *s, const char *id, int *yes, enlace_err *err);
 
 /* ---- status resources (T§4.3) ---------------------------------------------------------------- */
 

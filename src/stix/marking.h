@@ -1,0 +1,69 @@
+/* marking.h - read an object's data markings (STIX 2.1 §7.2) into one canonical form: the TLP
+ * level however it is encoded (TLP 1.0 ids, TLP 2.0 extension ids, OpenCTI-style definitions),
+ * and enlace's handling extension (releasable_to, releasable_to_orgs, orcon, vetted_only,
+ * purpose, review_by). The mapping table is documented in docs/policy.md. Leaf library: no
+ * storage, no policy decisions (policy/policy.h uses the same TLP numbering). */
+#ifndef ENLACE_STIX_MARKING_H
+#define ENLACE_STIX_MARKING_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* TLP levels: same numbers as policy_tlp (policy/policy.h). */
+#define STIX_TLP_NONE (-1)
+#define STIX_TLP_CLEAR 0
+#define STIX_TLP_GREEN 1
+#define STIX_TLP_AMBER 2
+#define STIX_TLP_AMBER_STRICT 3
+#define STIX_TLP_RED 4
+
+/* The id of enlace's handling extension definition (an extension-definition object published
+ * in data/enlace-handling/ with its JSON schema; used as a property extension on the object:
+ * "extensions": {STIX_ENLACE_HANDLING_EXT: {"extension_type": "property-extension", ...}}). */
+#define STIX_ENLACE_HANDLING_EXT "extension-definition--c05bc01b-2963-4d49-a373-a33e30f35e95"
+
+/* The TLP 2.0 extension definition (FIRST / OASIS cti-stix-common-objects). */
+#define STIX_TLP2_EXT "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+
+#define STIX_MARKING_MAX_UNKNOWN 8
+#define STIX_MARKING_ID_LEN 64
+
+typedef struct stix_marking {
+    int tlp;                      /* most restrictive TLP found (object and granular markings
+                                   * count alike); STIX_TLP_NONE when none */
+    int has_releasable_to;        /* the handling extension carries releasable_to */
+    char releasable_to[256];      /* comma-framed upper-case party codes: ",MX,US," ("" when
+                                   * absent; ",," for an empty list = nobody outside) */
+    int has_releasable_to_orgs;
+    char releasable_to_orgs[1024];/* comma-framed identity ids: ",identity--…," */
+    int orcon;                    /* 0/1 */
+    int vetted_only;              /* 0/1 */
+    char purpose[256];            /* "" when absent */
+    int64_t review_by_us;         /* microseconds since the epoch; 0 when absent */
+    /* marking-definition ids referenced that are not a known TLP id: the store resolves them
+     * against TLP marking-definitions it holds (stix_marking_definition_tlp); beyond
+     * STIX_MARKING_MAX_UNKNOWN the rest are ignored (they are not TLP ids we know). */
+    char unknown_refs[STIX_MARKING_MAX_UNKNOWN][STIX_MARKING_ID_LEN];
+    size_t n_unknown;
+} stix_marking;
+
+/* Fill *out from a validated STIX object obj (object_marking_refs, granular_markings[].
+ * marking_ref, extensions[STIX_ENLACE_HANDLING_EXT]). Returns 0, or -1 with a one-line reason
+ * (reason_len bytes) when the handling extension is malformed: a party code that is not two
+ * upper-case letters, an id that is not an identity id, a non-boolean flag, a review_by that is
+ * not a STIX timestamp, or lists longer than the fixed buffers hold. A malformed extension
+ * refuses the object (it must never be stored with weaker handling than its author meant). */
+int stix_marking_extract(json_object *obj, stix_marking *out, char *reason, size_t reason_len);
+
+/* The TLP level of a marking-definition id when it is one of the fixed ids enlace knows (TLP
+ * 1.0, TLP 2.0, OpenCTI's AMBER+STRICT), else STIX_TLP_NONE. */
+int stix_marking_tlp_of_id(const char *marking_id);
+
+/* The TLP level a marking-definition object defines — definition_type "tlp" with definition.tlp,
+ * or the TLP 2.0 extension's tlp_2_0, or (OpenCTI) a name "TLP:<LEVEL>" — else STIX_TLP_NONE.
+ * When the object's id is a known fixed id, that id's level wins (so OpenCTI's `tlp: clear`
+ * under the TLP:WHITE id is CLEAR either way). */
+int stix_marking_definition_tlp(json_object *md);
+
+#endif
