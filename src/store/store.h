@@ -249,6 +249,9 @@ typedef struct store_object_in {
     size_t body_len;
     const char *created_by_ref; /* NULL when absent */
     const stix_marking *marking;/* its markings (stix_marking_extract); NULL = unmarked */
+    int md_tlp;                 /* a marking-definition object: the TLP level it defines
+                                 * (stix_marking_definition_tlp), so that later objects that
+                                 * reference its id resolve; else STIX_TLP_NONE */
 } store_object_in;
 
 /* Who puts objects on the node (issue 3 "Originator"). */
