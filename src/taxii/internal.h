@@ -5,6 +5,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,7 @@
 #include "taxii/auth.h"
 #include "taxii/page.h"
 #include "taxii/server.h"
+#include "util/buf.h"
 
 /* How long a status resource is served (T§4.3 asks for at least 24 hours; we keep a week so a
  * client back from a long weekend still finds it) and when it is purged (the same age). */
@@ -51,6 +53,8 @@ struct taxii_server {
     char party[16];
     char org[256];
     char url[128];
+    int has_node_key;                 /* node_sk holds the node's Ed25519 secret key */
+    unsigned char node_sk[crypto_sign_SECRETKEYBYTES];
 };
 
 /* Per-request state, MHD's *con_cls; freed by taxii_request_done. */
@@ -59,6 +63,7 @@ typedef struct taxii_request {
     int begun;                /* first_call has run (POST: on the first call; others: later) */
     int collecting;           /* a POST passed its checks and its body is being read */
     int64_t user_rowid;
+    int64_t org_rowid;        /* the poster's organization: the store_actor of a POST */
     int64_t coll_rowid;
     char *body;
     size_t len, cap;
@@ -80,6 +85,23 @@ taxii_page_buf *taxii_page_buf_take(taxii_server *srv);
 void taxii_page_buf_release(void *cls);
 /* Send one diagnostic line through cfg.log (printf-style). */
 void taxii_log(taxii_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Read the node's Ed25519 secret key from path (base64, libsodium's 64-byte secret key, as
+ * `enlace init` writes it; surrounding whitespace ignored) into sk. Returns 0;
+ * ENLACE_ENOTFOUND when the file does not exist; ENLACE_EIO when it cannot be read or is not
+ * such a key. The buffer that held the text is wiped. */
+int taxii_node_key_load(const char *path, unsigned char sk[crypto_sign_SECRETKEYBYTES], enlace_err *err);
+
+/* Build the body of GET /enlace/v1/directory into out (issue 3 "Who is who"; issue 5 pulls it):
+ * {"payload": P, "signature": S, "public_key": K} where P is the JSON text
+ * {"party", "node_organization", "issued", "organizations": [the STIX identity objects of the
+ * organizations this node vouches for, TLP:CLEAR, as stored], "vettings": [{"organization",
+ * "party", "vetted_by", "until"}] (the vettings this node's party made, expired ones included:
+ * partners compare "until" themselves)}, S the base64 (RFC 4648 with padding) Ed25519 detached
+ * signature of P's UTF-8 bytes with the node key and K the base64 public key. Timestamps are
+ * TAXII/STIX timestamps (UTC, microseconds). Needs srv->has_node_key. Returns 0; ENLACE_EIO
+ * when the store fails; ENLACE_ENOMEM. */
+int taxii_directory_build(taxii_server *srv, store *s, int64_t now_us, enlace_buf *out, enlace_err *err);
 
 /* MHD access handler (closure: the taxii_server). */
 enum MHD_Result taxii_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,

@@ -111,6 +111,21 @@ int taxii_accept_ok(const char *accept, int allow_stix) {
     return 0;
 }
 
+int taxii_accept_json_ok(const char *accept) {
+    if (!accept) return 1;
+    const char *p = accept, *end = accept + strlen(accept);
+    if (skip_ws(p, end) == end) return 1;
+    while (p < end) {
+        const char *comma = next_sep(p, end, ",");
+        media_range r;
+        if (parse_range(p, comma, &r) == 0 && !r.q_zero &&
+            (type_is(&r, "*/*") || type_is(&r, "application/*") || type_is(&r, "application/json")))
+            return 1;
+        p = comma < end ? comma + 1 : end;
+    }
+    return 0;
+}
+
 int taxii_content_type_ok(const char *content_type) {
     if (!content_type) return 0;
     const char *end = content_type + strlen(content_type);

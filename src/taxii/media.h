@@ -15,6 +15,11 @@
  * Can't fail. */
 int taxii_accept_ok(const char *accept, int allow_stix);
 
+/* The same negotiation for enlace's own resources under /enlace/v1/ (DESIGN.md "HTTP"), served
+ * as application/json: acceptable when accept is NULL/empty or holds star/star,
+ * application/star or application/json with q > 0. Returns 1 or 0 (-> 406). Can't fail. */
+int taxii_accept_json_ok(const char *accept);
+
 /* Decide whether a request Content-Type is a TAXII envelope we accept on POST (T§5.5):
  * application/taxii+json (case-insensitive) with version absent or "2.1"; other parameters
  * (e.g. charset) are ignored. NULL or anything else returns 0 (-> 415); acceptable returns 1. */

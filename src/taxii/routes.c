@@ -1,5 +1,7 @@
 /* routes.c - TAXII 2.1 request handling: authenticate, route, negotiate, then serve discovery,
- * the API root, collections, manifests, objects, versions, POST and DELETE (T§4, T§5). */
+ * the API root, collections, manifests, objects, versions, POST and DELETE (T§4, T§5), each
+ * read filtered by originator control (issue 3: the principal goes on every store query), and
+ * enlace's own /enlace/v1/directory. */
 #include <json-c/json.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -11,6 +13,7 @@
 
 #include "stix/id.h"
 #include "stix/json_check.h"
+#include "stix/marking.h"
 #include "stix/span.h"
 #include "stix/time.h"
 #include "stix/validate.h"
@@ -22,6 +25,8 @@
 #include "util/clock.h"
 
 #define STIX_MEDIA_21 "application/stix+json;version=2.1"
+/* enlace's own resources under /enlace/v1/ (DESIGN.md "HTTP"): plain JSON, TAXII's error shape. */
+#define ENLACE_MEDIA_JSON "application/json"
 /* Query parameters read per request; more is a 400 (no real client sends that many). */
 #define MAX_PARAMS 64
 #define MAX_HEADERS 4
@@ -34,6 +39,7 @@ typedef struct reply {
     int nh;
     const char *hname[MAX_HEADERS];
     char hval[MAX_HEADERS][128];
+    const char *ctype;   /* Content-Type; NULL: the TAXII media type */
     taxii_page_buf *pb;  /* a kept page buffer lent to this reply (serve_page), or NULL */
     int keep_pb;         /* keep the body as that slot's buffer after sending (more=true) */
 } reply;
@@ -65,7 +71,8 @@ static void reply_500(taxii_server *srv, reply *r, const char *what, const enlac
     reply_error(r, 500, "the server could not complete the request");
 }
 
-/* Queue r on conn (taking its body); every response carries the TAXII media type (T§3.1). */
+/* Queue r on conn (taking its body); every TAXII response carries the TAXII media type (T§3.1),
+ * enlace's own resources application/json. */
 static enum MHD_Result reply_send(struct MHD_Connection *conn, reply *r) {
     static const char oom_body[] = "{\"title\":\"Internal Server Error\",\"http_status\":\"500\"}";
     struct MHD_Response *resp;
@@ -102,7 +109,7 @@ static enum MHD_Result reply_send(struct MHD_Connection *conn, reply *r) {
         r->pb = NULL;
     }
     if (!resp) return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype ? r->ctype : TAXII_MEDIA_TYPE);
     for (int i = 0; i < r->nh; i++) MHD_add_response_header(resp, r->hname[i], r->hval[i]);
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
@@ -113,7 +120,7 @@ static enum MHD_Result reply_send(struct MHD_Connection *conn, reply *r) {
 
 typedef enum {
     R_NONE, R_DISCOVERY, R_APIROOT, R_STATUS, R_COLLECTIONS, R_COLLECTION, R_MANIFEST, R_OBJECTS, R_OBJECT,
-    R_VERSIONS
+    R_VERSIONS, R_DIRECTORY
 } route_kind;
 
 typedef struct route {
@@ -130,11 +137,17 @@ static int copy_seg(char *dst, size_t cap, const char *src) {
     return 0;
 }
 
-/* Parse url into r. Paths must end in '/' (T§3.1). Returns 0, or -1 for "no such resource". */
+/* enlace's own resources: not TAXII, so the trailing '/' is optional. */
+static int is_enlace_path(const char *url) { return strncmp(url, "/enlace/", 8) == 0; }
+
+/* Parse url into r. TAXII paths must end in '/' (T§3.1). Returns 0, or -1 for "no such
+ * resource". */
 static int route_parse(const char *url, route *r) {
     char buf[1024], *seg[8];
     int n = 0;
     memset(r, 0, sizeof *r);
+    if (strcmp(url, "/enlace/v1/directory") == 0 || strcmp(url, "/enlace/v1/directory/") == 0)
+        return r->kind = R_DIRECTORY, 0;
     size_t len = strlen(url);
     if (len < 2 || len >= sizeof buf || url[0] != '/' || url[len - 1] != '/') return -1;
     memcpy(buf, url + 1, len - 1);
@@ -177,6 +190,67 @@ static int method_allowed(route_kind k, const char *method) {
     if (strcmp(method, "GET") == 0) return 1;
     if (strcmp(method, "POST") == 0) return k == R_OBJECTS;
     if (strcmp(method, "DELETE") == 0) return k == R_OBJECT;
+    return 0;
+}
+
+/* ---- who may do what (issue 3 "Who is who") -------------------------------------------------- */
+
+/* Roles that read objects: all but an admin by itself (which objects: the principal decides). */
+static int user_reads(const store_user *u) {
+    return (u->roles & (STORE_ROLE_ANALYST | STORE_ROLE_LIAISON | STORE_ROLE_APPROVER | STORE_ROLE_PARTNER)) != 0;
+}
+
+/* Only analysts write (as their organization); a liaison or a partner never does, whatever else
+ * it holds. */
+static int user_writes(const store_user *u) {
+    return (u->roles & STORE_ROLE_ANALYST) && !(u->roles & (STORE_ROLE_LIAISON | STORE_ROLE_PARTNER));
+}
+
+static int user_is_partner(const store_user *u) { return (u->roles & STORE_ROLE_PARTNER) != 0; }
+
+/* 1 when agreements ags[0..n) give party a door to collection coll_rowid. */
+static int agreement_covers(const store_agreement *ags, size_t n, const char *party, int64_t coll_rowid) {
+    for (size_t i = 0; i < n; i++)
+        if (ags[i].coll_rowid == coll_rowid && strcmp(ags[i].party, party) == 0) return 1;
+    return 0;
+}
+
+/* Turn the grants the store filled into c into what u may do there, and return whether u sees
+ * the collection at all. Reading needs a reading role, writing an analyst. A partner node's
+ * only door is a sharing agreement with its party (DESIGN "Sharing agreements"): it sees and
+ * reads exactly the collections one covers, grants do not count, and it never writes. An admin
+ * by itself still sees its granted collections, flagged neither readable nor writable. */
+static int access_apply(const store_user *u, int covered, store_collection *c) {
+    if (user_is_partner(u)) {
+        c->can_read = covered;
+        c->can_write = 0;
+        return covered;
+    }
+    int visible = c->can_read || c->can_write;
+    c->can_read = c->can_read && user_reads(u);
+    c->can_write = c->can_write && user_writes(u);
+    return visible;
+}
+
+/* The principal u reads objects as (issue 3 "The decision"), at now_us. An account whose roles
+ * read no objects (an admin by itself) gets 403 here, before anything about a collection or an
+ * object is looked up; a store failure 500. Returns 0, or -1 with r filled. */
+static int principal_of(taxii_server *srv, store *s, const store_user *u, int64_t now_us, policy_principal *p,
+                        reply *r) {
+    enlace_err err;
+    if (!user_reads(u)) {
+        reply_error(r, 403, "your roles do not allow reading objects (an admin account manages the node only)");
+        return -1;
+    }
+    int rc = store_principal_for_user(s, u, now_us, p, &err);
+    if (rc == ENLACE_EDENIED) {
+        reply_error(r, 403, "your roles do not allow reading objects (an admin account manages the node only)");
+        return -1;
+    }
+    if (rc != 0) {
+        reply_500(srv, r, "principal", &err);
+        return -1;
+    }
     return 0;
 }
 
@@ -245,6 +319,15 @@ static void serve_status(taxii_server *srv, store *s, const route *rt, const sto
     free(json);
 }
 
+/* GET /enlace/v1/directory: any authenticated principal (what it says is public to partners). */
+static void serve_directory(taxii_server *srv, store *s, reply *r) {
+    if (!srv->has_node_key) return reply_error(r, 503, "this node has no signing key (node.key); no directory");
+    enlace_err err;
+    int rc = taxii_directory_build(srv, s, enlace_clock_now_us(), &r->body, &err);
+    if (rc != 0) return reply_500(srv, r, "directory", &err);
+    r->status = 200;
+}
+
 static void collection_json(enlace_buf *b, const store_collection *c) {
     enlace_buf_puts(b, "{\"id\":");
     enlace_buf_json_str(b, c->id);
@@ -264,28 +347,45 @@ static void collection_json(enlace_buf *b, const store_collection *c) {
 
 static void serve_collections(taxii_server *srv, store *s, const store_user *u, reply *r) {
     store_collection *cs = NULL;
-    size_t n = 0;
+    store_agreement *ags = NULL;
+    size_t n = 0, n_ags = 0;
     enlace_err err;
-    if (store_collection_list(s, u->rowid, &cs, &n, &err) != 0) return reply_500(srv, r, "collection list", &err);
+    int partner = user_is_partner(u);
+    /* A partner's collections are those its agreements cover: list them all, keep those. */
+    if (store_collection_list(s, partner ? 0 : u->rowid, &cs, &n, &err) != 0 ||
+        (partner && store_agreement_list(s, &ags, &n_ags, &err) != 0)) {
+        free(cs);
+        return reply_500(srv, r, "collection list", &err);
+    }
     r->status = 200;
     enlace_buf_puts(&r->body, "{");
     size_t shown = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!cs[i].can_read && !cs[i].can_write) continue;
+        if (!access_apply(u, partner && agreement_covers(ags, n_ags, u->party, cs[i].rowid), &cs[i])) continue;
         enlace_buf_puts(&r->body, shown++ ? "," : "\"collections\":[");
         collection_json(&r->body, &cs[i]);
     }
     enlace_buf_puts(&r->body, shown ? "]}" : "}");  /* no collections: {} (T§5.1.1) */
     free(cs);
+    free(ags);
 }
 
-/* Find the collection the route names as seen by u. Fills r with 404/500 and returns -1 when it
- * is unknown or invisible (no grant), so its existence never leaks (T App. B). */
+/* Find the collection the route names as seen by u, its flags set by u's roles (access_apply).
+ * Fills r with 404/500 and returns -1 when it is unknown or invisible (no grant; for a partner
+ * no agreement), so its existence never leaks (T App. B). */
 static int find_collection(taxii_server *srv, store *s, const route *rt, const store_user *u, store_collection *c,
                            reply *r) {
     enlace_err err;
     int rc = store_collection_find(s, rt->coll, u->rowid, c, &err);
-    if (rc == ENLACE_ENOTFOUND || (rc == 0 && !c->can_read && !c->can_write)) {
+    int covered = 0;
+    if (rc == 0 && user_is_partner(u)) {
+        store_agreement *ags = NULL;
+        size_t n_ags = 0;
+        rc = store_agreement_list(s, &ags, &n_ags, &err);
+        covered = rc == 0 && agreement_covers(ags, n_ags, u->party, c->rowid);
+        free(ags);
+    }
+    if (rc == ENLACE_ENOTFOUND || (rc == 0 && !access_apply(u, covered, c))) {
         reply_error(r, 404, "no such collection");
         return -1;
     }
@@ -346,8 +446,13 @@ static taxii_endpoint endpoint_of(route_kind k) {
     }
 }
 
+/* Objects, manifest, object, versions: one store query with the principal on it, so only what
+ * the decision allows is matched, counted and paged (issue 3 must-have 1; DESIGN invariant 3):
+ * an object the principal may not read is 404 exactly like a missing one. */
 static void serve_page(taxii_server *srv, store *s, const route *rt, const store_user *u, const params *ps,
                        reply *r) {
+    policy_principal pr;
+    if (principal_of(srv, s, u, enlace_clock_now_us(), &pr, r) != 0) return;
     store_collection c;
     if (find_collection(srv, s, rt, u, &c, r) != 0) return;
     if (!c.can_read) return reply_error(r, 403, "you may not read this collection");
@@ -363,6 +468,7 @@ static void serve_page(taxii_server *srv, store *s, const route *rt, const store
     taxii_filter_hash(&f, ep, c.id, object_id, qhash);
     store_query q;
     taxii_filter_to_query(&f, c.rowid, object_id, &q);
+    q.principal = &pr;
     if (f.next) {
         int64_t pos = 0;
         if (taxii_cursor_decode(srv->cursor_key, f.next, qhash, u->rowid, &pos, &err) != 0) {
@@ -413,6 +519,8 @@ static void serve_page(taxii_server *srv, store *s, const route *rt, const store
  * body valid for the media type every response carries. */
 static void serve_delete(taxii_server *srv, store *s, const route *rt, const store_user *u, const params *ps,
                          reply *r) {
+    policy_principal pr;
+    if (principal_of(srv, s, u, enlace_clock_now_us(), &pr, r) != 0) return;
     store_collection c;
     if (find_collection(srv, s, rt, u, &c, r) != 0) return;
     if (!c.can_read || !c.can_write) return reply_error(r, 403, "deleting needs read and write access");
@@ -424,10 +532,14 @@ static void serve_delete(taxii_server *srv, store *s, const route *rt, const sto
     store_query q;
     taxii_filter_to_query(&f, c.rowid, rt->obj, &q);
     q.after_us = -1;
+    q.principal = &pr;  /* what the principal may not see is "not found"; what it sees but did
+                         * not originate is refused (issue 3: only the creator versions or
+                         * removes an object) */
     size_t n = 0;
     rc = store_delete_object(s, &q, &n, &err);
     taxii_filter_free(&f);
     if (rc == ENLACE_ENOTFOUND) return reply_error(r, 404, "no such object");
+    if (rc == ENLACE_EDENIED) return reply_error(r, 403, "only the originator may delete");
     if (rc == ENLACE_EINVAL) return reply_error(r, 400, err.msg);
     if (rc != 0) return reply_500(srv, r, "delete", &err);
     r->status = 200;
@@ -469,6 +581,42 @@ static const char *element_version(json_object *o) {
     const char *v = member_str(o, "modified");
     if (!v) v = member_str(o, "created");
     return v ? v : "";
+}
+
+/* The distinct markings of an envelope's objects. A stix_marking is ~2 KB and most envelopes
+ * mark their objects alike (ATT&CK: one statement on every object), so an object whose
+ * markings equal the last distinct ones shares them, and an unmarked object has none. */
+typedef struct marking_pool {
+    stix_marking *m;
+    size_t n, cap;
+} marking_pool;
+
+/* Extract obj's markings (stix_marking_extract) and set *ref to their 1-based place in the pool,
+ * 0 when obj carries none. Returns 0; -1 with reason when the handling extension is malformed;
+ * ENLACE_ENOMEM. */
+static int marking_pool_add(marking_pool *pool, json_object *obj, size_t *ref, char *reason, size_t reason_len) {
+    stix_marking mk;
+    memset(&mk, 0, sizeof mk);  /* zeroed so that equal markings compare equal byte for byte */
+    if (stix_marking_extract(obj, &mk, reason, reason_len) != 0) return -1;
+    if (mk.tlp == STIX_TLP_NONE && !mk.has_releasable_to && !mk.has_releasable_to_orgs && !mk.orcon &&
+        !mk.vetted_only && !mk.purpose[0] && !mk.review_by_us && mk.n_unknown == 0) {
+        *ref = 0;
+        return 0;
+    }
+    if (pool->n && memcmp(&pool->m[pool->n - 1], &mk, sizeof mk) == 0) {
+        *ref = pool->n;
+        return 0;
+    }
+    if (pool->n == pool->cap) {
+        size_t cap = pool->cap ? pool->cap * 2 : 8;
+        stix_marking *p = realloc(pool->m, cap * sizeof *p);
+        if (!p) return ENLACE_ENOMEM;
+        pool->m = p;
+        pool->cap = cap;
+    }
+    pool->m[pool->n++] = mk;
+    *ref = pool->n;
+    return 0;
 }
 
 /* Parse the body into *root (T§5.5). The strict I-JSON check runs first (T§1.6.7): enlace serves
@@ -566,6 +714,10 @@ static int status_build(void *ctx, const store_put_outcome *outs, size_t n_outs,
             status_detail(&fail, m->id, outs[j].version,
                           outs[j].reason[0] ? outs[j].reason : "a different object is stored under this id and version");
             n_fail++;
+        } else if (outs[j].result == STORE_REFUSED) {
+            status_detail(&fail, m->id, outs[j].version,
+                          outs[j].reason[0] ? outs[j].reason : "refused by originator control");
+            n_fail++;
         } else {
             if (outs[j].result == STORE_DUPLICATE)
                 snprintf(msg, sizeof msg, "already stored%s%s", m->warnings[0] ? "; " : "", m->warnings);
@@ -627,10 +779,12 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
     store_put_outcome *outs = calloc(n ? n : 1, sizeof *outs);
     size_t *kof = calloc(n ? n : 1, sizeof *kof);   /* element i went to in[kof[i] - 1]; 0: refused */
     size_t *boff = calloc(n ? n : 1, sizeof *boff); /* refused element i: its detail in bad[boff[i]..] */
+    size_t *mof = calloc(n ? n : 1, sizeof *mof);   /* store input j's markings: marks[mof[j] - 1]; 0: none */
     char *minified = malloc(req->len + 1);
     enlace_buf bad = ENLACE_BUF_INIT;
+    marking_pool marks = {NULL, 0, 0};
     size_t n_spans = 0, k = 0;
-    if (!spans || !meta || !in || !outs || !kof || !boff || !minified) {
+    if (!spans || !meta || !in || !outs || !kof || !boff || !mof || !minified) {
         reply_error(r, 500, "out of memory");
         goto done;
     }
@@ -653,12 +807,28 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
             detail_json(&bad, id ? id : "", element_version(el), reason);
             continue;
         }
+        /* Markings decide every later read: an object whose handling extension we cannot read
+         * is refused, never stored with weaker handling than its author meant. */
+        int mrc = marking_pool_add(&marks, el, &mof[k], reason, sizeof reason);
+        if (mrc == ENLACE_ENOMEM) {
+            reply_error(r, 500, "out of memory");
+            goto done;
+        }
+        if (mrc != 0) {
+            detail_json(&bad, meta[i].id, meta[i].has_version ? meta[i].version : "", reason);
+            continue;
+        }
         size_t mlen = stix_json_minify(req->body + spans[i].off, spans[i].len, minified + used);
         in[k] = (store_object_in){meta[i].id, meta[i].type, meta[i].spec_version, meta[i].has_version,
-                                  meta[i].version, meta[i].version_key, minified + used, mlen};
+                                  meta[i].version, meta[i].version_key, minified + used, mlen,
+                                  meta[i].created_by_ref[0] ? meta[i].created_by_ref : NULL, NULL,
+                                  strcmp(meta[i].type, "marking-definition") == 0 ? stix_marking_definition_tlp(el)
+                                                                                   : STIX_TLP_NONE};
         used += mlen;
         kof[i] = ++k;
     }
+    /* The pool is final now: point each input at its markings. */
+    for (size_t j = 0; j < k; j++) in[j].marking = mof[j] ? &marks.m[mof[j] - 1] : NULL;
     /* The parsed tree is no longer needed: drop it before the store work to cut peak memory. */
     json_object_put(root);
     root = NULL;
@@ -669,8 +839,10 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
     post_status ps = {req, n, kof, boff, &bad, meta, 1, sid, &r->body};
     const char *json = NULL;
     /* The status goes into the envelope's transaction: one durable commit per POST. */
-    int stored = k > 0 && store_put_objects_status(s, req->coll_rowid, in, k, now, outs, sid, req->user_rowid,
-                                                   status_build, &ps, &err) == 0;
+    /* Objects are put on the node as the poster's organization (issue 3 "Originator"). */
+    store_actor actor = {req->org_rowid, 0};
+    int stored = k > 0 && store_put_objects_status(s, req->coll_rowid, &actor, in, k, now, outs, sid,
+                                                   req->user_rowid, status_build, &ps, &err) == 0;
     if (!stored && k > 0 && err.code == ENLACE_EBUSY) {
         /* Nothing was kept and nothing is wrong with the objects: let the client repeat it. */
         reply_500(srv, r, "storing objects", &err);
@@ -699,6 +871,8 @@ done:
     free(outs);
     free(kof);
     free(boff);
+    free(mof);
+    free(marks.m);
     free(minified);
     json_object_put(root);
 #ifdef __GLIBC__
@@ -716,6 +890,11 @@ static int post_precheck(taxii_server *srv, struct MHD_Connection *conn, store *
                          const store_user *u, taxii_request *req, reply *r) {
     if (!taxii_content_type_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
         reply_error(r, 415, "the body must be application/taxii+json;version=2.1");
+        return 0;
+    }
+    /* Only analysts write (issue 3 "Who is who"): refused before the body is read. */
+    if (!user_writes(u)) {
+        reply_error(r, 403, "your roles do not allow writing objects (only analysts write)");
         return 0;
     }
     store_collection c;
@@ -740,6 +919,7 @@ static int post_precheck(taxii_server *srv, struct MHD_Connection *conn, store *
         }
     }
     req->user_rowid = u->rowid;
+    req->org_rowid = u->org_rowid;
     req->coll_rowid = c.rowid;
     req->collecting = 1;
     return 1;
@@ -762,6 +942,7 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
     int go_on = 0;
     route rt;
     const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (is_enlace_path(url)) r->ctype = ENLACE_MEDIA_JSON;  /* errors included, 401 too */
     /* A GET only reads (token, user, collection, objects): one read transaction for all of
      * them instead of one per lookup. POST and DELETE open their own write transactions. */
     int reading = strcmp(method, "GET") == 0;
@@ -776,9 +957,12 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
     } else if (!method_allowed(rt.kind, method)) {
         reply_error(r, 405, "method not allowed here");
         reply_header(r, MHD_HTTP_HEADER_ALLOW, route_allow(rt.kind));
-    } else if (!taxii_accept_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
-                                rt.kind == R_MANIFEST)) {
-        reply_error(r, 406, "responses are application/taxii+json;version=2.1");
+    } else if (rt.kind == R_DIRECTORY
+                   ? !taxii_accept_json_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT))
+                   : !taxii_accept_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+                                      rt.kind == R_MANIFEST)) {
+        reply_error(r, 406, rt.kind == R_DIRECTORY ? "responses are application/json"
+                                                   : "responses are application/taxii+json;version=2.1");
     } else if (strcmp(method, "POST") == 0) {
         go_on = post_precheck(srv, conn, s, &rt, &u, req, r);
     } else {
@@ -796,6 +980,7 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
             case R_APIROOT: serve_api_root(srv, r); break;
             case R_STATUS: serve_status(srv, s, &rt, &u, r); break;
             case R_COLLECTIONS: serve_collections(srv, s, &u, r); break;
+            case R_DIRECTORY: serve_directory(srv, s, r); break;
             case R_COLLECTION: {
                 store_collection c;
                 if (find_collection(srv, s, &rt, &u, &c, r) == 0) {

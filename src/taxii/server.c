@@ -1,5 +1,5 @@
 /* server.c - start and stop the TAXII 2.1 HTTP server: listen address, TLS, libmicrohttpd thread
- * pool, the pool of store connections, node settings (cursor key). */
+ * pool, the pool of store connections, node settings (cursor key, node key). */
 #include "taxii/server.h"
 
 #include <arpa/inet.h>
@@ -150,6 +150,29 @@ static int load_settings(taxii_server *srv, store *s, enlace_err *err) {
     return store_meta_set(s, "cursor_key", hex, err);
 }
 
+/* Load the node key that signs the directory: cfg->node_key_path, else node.key in db_path's
+ * directory. A missing file is not an error (the directory then answers 503). */
+static int load_node_key(taxii_server *srv, const taxii_config *cfg, enlace_err *err) {
+    char path[4096];
+    if (cfg->node_key_path) {
+        if (snprintf(path, sizeof path, "%s", cfg->node_key_path) >= (int)sizeof path)
+            return enlace_err_set(err, ENLACE_EINVAL, "node key path too long");
+    } else {
+        const char *slash = strrchr(cfg->db_path, '/');
+        int dir_len = slash ? (int)(slash - cfg->db_path) : 1;
+        if (snprintf(path, sizeof path, "%.*s/node.key", dir_len, slash ? cfg->db_path : ".") >= (int)sizeof path)
+            return enlace_err_set(err, ENLACE_EINVAL, "node key path too long");
+    }
+    int rc = taxii_node_key_load(path, srv->node_sk, err);
+    if (rc == ENLACE_ENOTFOUND) {
+        taxii_log(srv, "no node key at %s: /enlace/v1/directory is unavailable", path);
+        return 0;
+    }
+    if (rc != 0) return rc;
+    srv->has_node_key = 1;
+    return 0;
+}
+
 static void free_server(taxii_server *srv) {
     for (size_t i = 0; i < srv->pool_n; i++) store_close(srv->pool[i]);
     free(srv->pool);
@@ -157,6 +180,7 @@ static void free_server(taxii_server *srv) {
     for (size_t i = 0; i < TAXII_PAGE_BUFS; i++) free(srv->page_bufs[i].p);
     taxii_auth_cache_free(srv->auth);
     sodium_memzero(srv->cursor_key, sizeof srv->cursor_key);
+    sodium_memzero(srv->node_sk, sizeof srv->node_sk);
     pthread_mutex_destroy(&srv->mu);
     pthread_cond_destroy(&srv->cv);
     free(srv);
@@ -191,6 +215,7 @@ int taxii_server_start(const taxii_config *cfg, taxii_server **out, enlace_err *
     srv->cfg = *cfg;
     for (size_t i = 0; i < TAXII_PAGE_BUFS; i++) srv->page_bufs[i].srv = srv;
     srv->cfg.db_path = srv->cfg.listen = srv->cfg.tls_cert_pem = srv->cfg.tls_key_pem = NULL;
+    srv->cfg.node_key_path = NULL;
     /* One connection per MHD worker, plus one so a slow POST never starves the others. */
     srv->pool_n = cfg->threads + 1;
     srv->pool = calloc(srv->pool_n, sizeof *srv->pool);
@@ -215,6 +240,10 @@ int taxii_server_start(const taxii_config *cfg, taxii_server **out, enlace_err *
         return rc;
     }
     srv->last_purge_us = now;
+    if ((rc = load_node_key(srv, cfg, err)) != 0) {
+        free_server(srv);
+        return rc;
+    }
 
     /* poll(), not epoll: libmicrohttpd 0.9.75's MHD_quiesce_daemon can race a pool worker over
      * the listen socket's epoll registration and abort the process with "Failed to remove

@@ -10,7 +10,13 @@
  *    omitted on an empty page;
  *  - object and versions endpoints answer 404 when no version matches the filters (T§5.6);
  *  - status resources are served to their poster for 7 days (T§4.3 asks for >= 24 h);
- *  - unauthenticated requests get 401 before any routing, so unknown paths don't leak. */
+ *  - unauthenticated requests get 401 before any routing, so unknown paths don't leak;
+ *  - every object, manifest and versions read goes through the originator-control decision
+ *    (policy/policy.h) as the store's query predicate: what a principal may not read is 404 /
+ *    absent, exactly like what does not exist; admin-only users get 403 there;
+ *  - enlace's own resources live under /enlace/v1/ (application/json, same error shape):
+ *    GET /enlace/v1/directory is the node's signed directory (party, vouched organizations,
+ *    vettings made by its party). */
 #ifndef ENLACE_TAXII_SERVER_H
 #define ENLACE_TAXII_SERVER_H
 
@@ -33,6 +39,11 @@ typedef struct taxii_config {
     size_t page_max;              /* largest `limit` honoured; larger requests are capped */
     size_t max_objects;           /* objects per POSTed envelope */
     int max_depth;                /* JSON nesting depth of a POST body */
+    const char *node_key_path;    /* the node's Ed25519 secret key (base64 of libsodium's 64-byte
+                                   * secret key, as `enlace init` writes DIR/node.key); it signs
+                                   * /enlace/v1/directory. NULL: node.key beside db_path. A missing
+                                   * file leaves the directory unavailable (503); an unreadable or
+                                   * malformed one refuses the start */
     taxii_log_fn log;             /* may be NULL */
     void *log_ctx;
 } taxii_config;

@@ -40,9 +40,19 @@ static int setup(void **state) {
     snprintf(path, sizeof path, "%s/enlace.db", f->dir);
     if (store_open(path, 1, &f->s, NULL) != 0) return -1;
     store_user u;
+    store_org org;
+    /* Every user belongs to an organization of the node's party (issue 3). */
+    static const char ident[] = "identity--0b0d3e6a-1c2f-4e5a-9b7c-6d8e9f0a1b2c";
+    if (store_meta_set(f->s, "party", "MX", NULL) != 0 || store_meta_set(f->s, "identity_id", ident, NULL) != 0 ||
+        store_org_add(f->s, ident, "SSPC", "MX", 1,
+                      "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--0b0d3e6a-1c2f-4e5a-9b7c-"
+                      "6d8e9f0a1b2c\",\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
+                      "\"name\":\"SSPC\",\"identity_class\":\"organization\"}",
+                      1, &org, NULL) != 0)
+        return -1;
     if (enlace_password_hash("s3cret", hash) != 0) return -1;
-    if (store_user_add(f->s, "alice", "analyst", "", hash, 1, &u, NULL) != 0) return -1;
-    if (store_user_add(f->s, "tok", "analyst", "", NULL, 1, &u, NULL) != 0) return -1;
+    if (store_user_add(f->s, "alice", STORE_ROLE_ANALYST, org.rowid, hash, 1, &u, NULL) != 0) return -1;
+    if (store_user_add(f->s, "tok", STORE_ROLE_ANALYST, org.rowid, NULL, 1, &u, NULL) != 0) return -1;
     unsigned char sha[32];
     enlace_token_new(f->token, sha, f->token_id);
     if (store_token_add(f->s, u.rowid, sha, f->token_id, 1, NULL) != 0) return -1;

@@ -59,12 +59,27 @@ static void content_type(void **state) {
     assert_false(taxii_content_type_ok("application/taxii+json, application/json"));
 }
 
+/* enlace's own resources (/enlace/v1/) are application/json, not TAXII. */
+static void accept_json(void **state) {
+    (void)state;
+    assert_true(taxii_accept_json_ok(NULL));
+    assert_true(taxii_accept_json_ok(""));
+    assert_true(taxii_accept_json_ok("application/json"));
+    assert_true(taxii_accept_json_ok("text/html, Application/JSON;q=0.5"));
+    assert_true(taxii_accept_json_ok("*/*"));
+    assert_true(taxii_accept_json_ok("application/*"));
+    assert_false(taxii_accept_json_ok("application/taxii+json;version=2.1"));
+    assert_false(taxii_accept_json_ok("application/json;q=0"));
+    assert_false(taxii_accept_json_ok("text/html"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accept_taxii_forms),
         cmocka_unit_test(accept_refusals),
         cmocka_unit_test(accept_q_values),
         cmocka_unit_test(content_type),
+        cmocka_unit_test(accept_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
