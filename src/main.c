@@ -15,15 +15,15 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"init", cli_init, "create a node directory: store, node key, organization identity, admin user"},
+    {"init", cli_init, "create a node: store, node key, its party and organization, admin user"},
     {"serve", cli_serve, "run the TAXII 2.1 server of a node"},
-    {"user", cli_user, "add, list, disable, enable users and set passwords"},
+    {"user", cli_user, "add (organization, roles), list, disable, enable users; set passwords"},
     {"token", cli_token, "create, list and revoke bearer tokens"},
-    {"collection", cli_collection, "create and list collections, grant users read/write"},
+    {"collection", cli_collection, "create and list collections, grant users read/write, default TLP"},
     {"push", cli_push, "send STIX files to a TAXII 2.1 collection"},
     {"get", cli_get, "fetch objects (or the manifest) of a TAXII 2.1 collection"},
     {"party", cli_party, "add and list parties (sovereigns, ISO 3166-1 alpha-2 codes)"},
-    {"org", cli_org, "add and list organizations; vet another party's organization"},
+    {"org", cli_org, "add and list organizations; vet (unvet) another party's organization"},
     {"agreement", cli_agreement, "set, list and remove sharing agreements with partner parties"},
     {"review", cli_review, "list objects due for review (review_by)"},
     {"purge", cli_purge, "remove objects past review, leaving tombstones"},

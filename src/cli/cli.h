@@ -24,7 +24,7 @@ int cli_party(int argc, char **argv);       /* enlace party add|list DIR ... (pa
 int cli_org(int argc, char **argv);         /* enlace org add|list|vet|unvet DIR ... (org.c) */
 int cli_agreement(int argc, char **argv);   /* enlace agreement set|list|remove DIR ... (agreement.c) */
 int cli_review(int argc, char **argv);      /* enlace review DIR [--within DAYS] (review.c) */
-int cli_purge(int argc, char **argv);       /* enlace purge DIR [--yes] (review.c) */
+int cli_purge(int argc, char **argv);       /* enlace purge DIR [--dry-run] (review.c) */
 int cli_audit(int argc, char **argv);       /* enlace audit verify|show ... (audit.c) */
 
 /* ---- helpers shared by the command files (src/cli/common.c) ---------------------------------- */
@@ -69,6 +69,47 @@ void cli_time_ms(int64_t us, char out[32]);
 /* Check a user name: 1-127 printable ASCII characters, no ':' (HTTP Basic, RFC 7617) or space.
  * Returns 1 when valid. */
 int cli_user_name_ok(const char *name);
+
+/* The TLP 2.0 CLEAR marking-definition id (FIRST / OASIS): the marking of the organization
+ * identities a node publishes. */
+#define CLI_TLP_CLEAR_ID "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+
+/* Is name usable as an organization's short name: 1-127 bytes of well-formed UTF-8 without
+ * control characters, and not starting with "identity--" (commands take a name or an identity
+ * id in the same place)? Returns 1 when it is. */
+int cli_org_name_ok(const char *name);
+
+/* Is p an ISO 3166-1 alpha-2 code as enlace writes it: exactly two upper-case ASCII letters?
+ * (Lower case is refused, not folded: a party code is compared byte for byte everywhere.) */
+int cli_party_ok(const char *p);
+
+/* Parse a TLP level name for --default-tlp / --max-tlp: clear (or white), green, amber,
+ * amber+strict, red, case-insensitive; with allow_none also "none" (POLICY_TLP_NONE). Returns
+ * the policy_tlp level, or -2 when s is none of those. */
+int cli_tlp_parse(const char *s, int allow_none);
+
+/* Parse a date given on the command line into microseconds since the epoch (UTC):
+ * "YYYY-MM-DD" means the END of that day (the next midnight, UTC), so that "--until
+ * 2027-06-30" includes 30 June; an RFC 3339 date-time "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|
+ * -HH:MM)" means that instant (fraction truncated to microseconds). Returns 0, or -1 when s is
+ * neither or names an impossible date. */
+int cli_parse_date(const char *s, int64_t *us);
+
+/* Find the node's own organization (store_org.self = 1, made by `enlace init`). Returns 0, or
+ * an enlace_code with err set (ENLACE_ENOTFOUND for a store without one). */
+int cli_node_org(store *s, store_org *out, enlace_err *err);
+
+/* Find an organization by name or identity id for command cmd. On failure prints one line
+ * ("no organization 'X' (see 'enlace org list DIR')", or the store's error) and returns
+ * CLI_EXIT_FAIL; else 0. */
+int cli_org_find(const char *cmd, store *s, const char *name_or_id, store_org *out);
+
+/* Find a collection by id or alias for command cmd; prints "no collection 'X'" (or the store's
+ * error) and returns CLI_EXIT_FAIL when there is none; else 0. */
+int cli_collection_find(const char *cmd, store *s, const char *id_or_alias, store_collection *out);
+
+/* Append s as a JSON string, or null when s is NULL or "". */
+void cli_json_str_or_null(enlace_buf *o, const char *s);
 
 /* Credentials and TLS options shared by push and get, resolved from options and the
  * environment (ENLACE_USER, ENLACE_PASSWORD, ENLACE_TOKEN). */

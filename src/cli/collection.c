@@ -1,5 +1,6 @@
-/* collection.c - `enlace collection create|list|grant`: a node's TAXII collections (T§5.1-§5.2)
- * and which users may read or write them (can_read / can_write). */
+/* collection.c - `enlace collection create|list|grant|set`: a node's TAXII collections
+ * (T§5.1-§5.2), which users may read or write them (can_read / can_write), and the default TLP
+ * of objects in them that carry none (issue 3 "Markings"). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,14 +11,17 @@
 #include "util/buf.h"
 
 static const char collection_usage[] =
-    "usage: enlace collection create DIR --title T [--id UUID] [--alias A] [--description D] [--json]\n"
+    "usage: enlace collection create DIR --title T [--id UUID] [--alias A] [--description D]\n"
+    "                                [--default-tlp LEVEL] [--json]\n"
     "       enlace collection list DIR [--json]\n"
     "       enlace collection grant DIR COLLECTION --user NAME [--read] [--write]\n"
+    "       enlace collection set DIR COLLECTION --default-tlp LEVEL|none\n"
     "\n"
     "create  make a collection; prints its id alone on the first line (for scripts)\n"
     "list    list collections: id, alias, object count (all versions), title\n"
     "grant   set what a user may do on COLLECTION (its id or alias): --read and/or --write;\n"
     "        neither flag revokes the user's access\n"
+    "set     change a collection's default TLP\n"
     "\n"
     "options:\n"
     "  --title T          the collection's title (required for create)\n"
@@ -25,19 +29,23 @@ static const char collection_usage[] =
     "  --alias A          a unique short name usable instead of the id in URLs\n"
     "                     (letters, digits, '.', '_', '-'; at most 127 characters)\n"
     "  --description D    a description\n"
+    "  --default-tlp L    the TLP of objects in the collection that carry none: clear, green,\n"
+    "                     amber, amber+strict, red; none (the default) = no default, such\n"
+    "                     objects count as AMBER. Public data (ATT&CK, OFAC lists): clear\n"
     "  --user NAME        the user whose access grant sets\n"
     "  --read, --write    the rights grant gives\n"
-    "  --json             create: {\"id\",\"title\",\"alias\",\"description\"} (null when absent);\n"
+    "  --json             create: {\"id\",\"title\",\"alias\",\"description\",\"default_tlp\"}\n"
+    "                     (null when absent);\n"
     "                     list: {\"collections\":[{\"id\",\"title\",\"alias\",\"description\",\"objects\"}]}\n"
     "  --help             this text\n"
     "\n"
     "exit status: 0 ok, 1 failure (no such node, collection or user; id or alias taken),\n"
     "2 usage error\n";
 
-enum { O_TITLE = 1, O_ID, O_ALIAS, O_DESC, O_USER, O_READ, O_WRITE, O_JSON, O_HELP };
+enum { O_TITLE = 1, O_ID, O_ALIAS, O_DESC, O_USER, O_READ, O_WRITE, O_DEFTLP, O_JSON, O_HELP };
 
 typedef struct coll_args {
-    const char *title, *id, *alias, *desc, *user;
+    const char *title, *id, *alias, *desc, *user, *default_tlp;
     int read, write, json;
     char *pos[2];
     int npos;
@@ -51,6 +59,7 @@ static int parse(const char *cmd, int argc, char **argv, coll_args *a, int want_
                                          {"user", required_argument, NULL, O_USER},
                                          {"read", no_argument, NULL, O_READ},
                                          {"write", no_argument, NULL, O_WRITE},
+                                         {"default-tlp", required_argument, NULL, O_DEFTLP},
                                          {"json", no_argument, NULL, O_JSON},
                                          {"help", no_argument, NULL, O_HELP},
                                          {NULL, 0, NULL, 0}};
@@ -67,6 +76,7 @@ static int parse(const char *cmd, int argc, char **argv, coll_args *a, int want_
         case O_USER: a->user = optarg; break;
         case O_READ: a->read = 1; break;
         case O_WRITE: a->write = 1; break;
+        case O_DEFTLP: a->default_tlp = optarg; break;
         case O_JSON: a->json = 1; break;
         case 'h':
         case O_HELP: fputs(collection_usage, stdout); return CLI_EXIT_OK;
@@ -137,6 +147,10 @@ static int coll_create(int argc, char **argv) {
     if (a.alias && !alias_ok(a.alias))
         return cli_usage_error(cmd, "--alias '%s' must be 1-127 letters, digits, '.', '_' or '-', not '.' or '..', and not a UUID", a.alias);
     if (a.user || a.read || a.write) return cli_usage_error(cmd, "--user/--read/--write belong to 'collection grant'");
+    int tlp = POLICY_TLP_NONE;
+    if (a.default_tlp && (tlp = cli_tlp_parse(a.default_tlp, 1)) == -2)
+        return cli_usage_error(cmd, "--default-tlp '%s' is not one of clear, green, amber, amber+strict, red, none",
+                               a.default_tlp);
     store *s;
     if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
     enlace_err err;
@@ -153,6 +167,8 @@ static int coll_create(int argc, char **argv) {
             rc = cli_fail(cmd, "alias '%s' is already used by another collection", a.alias);
         else
             rc = cli_fail(cmd, "%s", err.msg);
+    } else if (tlp != POLICY_TLP_NONE && store_collection_set_default_tlp(s, c.rowid, tlp, &err) != ENLACE_OK) {
+        rc = cli_fail(cmd, "collection %s was made, but its default TLP was not set: %s", c.id, err.msg);
     } else if (a.json) {
         enlace_buf o = ENLACE_BUF_INIT;
         enlace_buf_puts(&o, "{\"id\":");
@@ -163,6 +179,8 @@ static int coll_create(int argc, char **argv) {
         json_str_or_null(&o, c.alias);
         enlace_buf_puts(&o, ",\"description\":");
         json_str_or_null(&o, c.description);
+        enlace_buf_puts(&o, ",\"default_tlp\":");
+        json_str_or_null(&o, tlp == POLICY_TLP_NONE ? NULL : policy_tlp_name(tlp));
         enlace_buf_puts(&o, "}\n");
         rc = cli_emit(cmd, &o, 0);
     } else {
@@ -229,6 +247,7 @@ static int coll_grant(int argc, char **argv) {
     int rc = parse(cmd, argc, argv, &a, 2);
     if (rc >= 0) return rc;
     if (!a.user) return cli_usage_error(cmd, "--user is required");
+    if (a.default_tlp) return cli_usage_error(cmd, "--default-tlp belongs to 'collection create' and 'collection set'");
     store *s;
     if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
     enlace_err err;
@@ -256,8 +275,41 @@ static int coll_grant(int argc, char **argv) {
     return rc;
 }
 
+static int coll_set(int argc, char **argv) {
+    const char *cmd = "collection set";
+    coll_args a;
+    int rc = parse(cmd, argc, argv, &a, 2);
+    if (rc >= 0) return rc;
+    if (a.title || a.id || a.alias || a.desc || a.user || a.read || a.write || a.json)
+        return cli_usage_error(cmd, "only --default-tlp can be set");
+    if (!a.default_tlp) return cli_usage_error(cmd, "--default-tlp LEVEL|none is required");
+    int tlp = cli_tlp_parse(a.default_tlp, 1);
+    if (tlp == -2)
+        return cli_usage_error(cmd, "--default-tlp '%s' is not one of clear, green, amber, amber+strict, red, none",
+                               a.default_tlp);
+    store *s;
+    if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
+    enlace_err err;
+    enlace_err_clear(&err);
+    store_collection c;
+    rc = CLI_EXIT_FAIL;
+    if (cli_collection_find(cmd, s, a.pos[1], &c) != 0) {
+        /* printed */
+    } else if (store_collection_set_default_tlp(s, c.rowid, tlp, &err) != ENLACE_OK) {
+        cli_fail(cmd, "%s", err.msg);
+    } else {
+        if (tlp == POLICY_TLP_NONE)
+            printf("collection %s has no default TLP: objects without one count as AMBER\n", c.id);
+        else
+            printf("collection %s: objects without a TLP marking count as TLP:%s\n", c.id, policy_tlp_name(tlp));
+        rc = CLI_EXIT_OK;
+    }
+    store_close(s);
+    return rc;
+}
+
 int cli_collection(int argc, char **argv) {
-    if (argc < 2) return cli_usage_error("collection", "missing subcommand (create, list, grant)");
+    if (argc < 2) return cli_usage_error("collection", "missing subcommand (create, list, grant, set)");
     const char *sub = argv[1];
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
         fputs(collection_usage, stdout);
@@ -266,5 +318,6 @@ int cli_collection(int argc, char **argv) {
     if (!strcmp(sub, "create")) return coll_create(argc - 1, argv + 1);
     if (!strcmp(sub, "list")) return coll_list(argc - 1, argv + 1);
     if (!strcmp(sub, "grant")) return coll_grant(argc - 1, argv + 1);
+    if (!strcmp(sub, "set")) return coll_set(argc - 1, argv + 1);
     return cli_usage_error("collection", "unknown subcommand '%s'", sub);
 }

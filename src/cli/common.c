@@ -1,5 +1,6 @@
 /* common.c - helpers shared by the `enlace` commands: error lines, option errors, opening the
- * node store, reading files and secrets, credentials for talking to a node. */
+ * node store, reading files and secrets, credentials for talking to a node, parties,
+ * organizations, TLP names and dates given on the command line. */
 #include "cli/cli.h"
 
 #include <sodium.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include "util/utf8.h"
 
 int cli_fail(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -206,4 +209,121 @@ int cli_emit(const char *cmd, enlace_buf *o, int secret) {
     if (secret && o->p) sodium_memzero(o->p, o->cap);
     enlace_buf_free(o);
     return rc;
+}
+
+int cli_party_ok(const char *p) {
+    return p && strlen(p) == 2 && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z';
+}
+
+int cli_tlp_parse(const char *s, int allow_none) {
+    int t = policy_tlp_parse(s);
+    if (t == POLICY_TLP_NONE && !allow_none) return -2;
+    return t;
+}
+
+/* Read exactly n decimal digits at *p into *v and move *p past them. Returns 0 or -1. */
+static int digits(const char **p, int n, int *v) {
+    *v = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (**p < '0' || **p > '9') return -1;
+        *v = *v * 10 + (**p - '0');
+    }
+    return 0;
+}
+
+int cli_parse_date(const char *s, int64_t *us) {
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = s;
+    int y, mo, d, h = 0, mi = 0, sec = 0, frac_us = 0, off_s = 0;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
+        return -1;
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1) return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] + (mo == 2 && leap)) return -1;
+    int day_only = *p == '\0';
+    if (!day_only) {
+        if ((*p != 'T' && *p != 't') || (p++, digits(&p, 2, &h)) || *p++ != ':' || digits(&p, 2, &mi) ||
+            *p++ != ':' || digits(&p, 2, &sec))
+            return -1;
+        if (h > 23 || mi > 59 || sec > 60) return -1;
+        if (*p == '.') {
+            int n = 0;
+            for (p++; *p >= '0' && *p <= '9'; p++, n++)
+                if (n < 6) frac_us = frac_us * 10 + (*p - '0');
+            if (n == 0) return -1;
+            for (; n < 6; n++) frac_us *= 10;
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p++ == '-' ? -1 : 1, oh, om;
+            if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) || oh > 23 || om > 59) return -1;
+            off_s = sign * (oh * 3600 + om * 60);
+        } else {
+            return -1;
+        }
+        if (*p != '\0') return -1;
+    }
+    /* Days since the epoch (proleptic Gregorian, civil-from-days inverse), no timegm() so that
+     * the TZ environment cannot matter. */
+    int64_t yy = y - (mo <= 2), era = yy / 400, yoe = yy - era * 400;
+    int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    if (day_only) days += 1; /* the end of that day */
+    int64_t t = days * 86400 + h * 3600 + mi * 60 + sec - off_s;
+    *us = t * 1000000 + frac_us;
+    return 0;
+}
+
+int cli_node_org(store *s, store_org *out, enlace_err *err) {
+    store_org *orgs = NULL;
+    size_t n = 0;
+    int rc = store_org_list(s, &orgs, &n, err);
+    if (rc != ENLACE_OK) return rc;
+    rc = ENLACE_ENOTFOUND;
+    for (size_t i = 0; i < n; i++)
+        if (orgs[i].self) {
+            *out = orgs[i];
+            rc = ENLACE_OK;
+            break;
+        }
+    free(orgs);
+    if (rc != ENLACE_OK)
+        return enlace_err_set(err, rc, "the node has no organization of its own (was it made by 'enlace init'?)");
+    return ENLACE_OK;
+}
+
+int cli_org_find(const char *cmd, store *s, const char *name_or_id, store_org *out) {
+    enlace_err err;
+    enlace_err_clear(&err);
+    if (store_org_get(s, name_or_id, out, &err) == ENLACE_OK) return 0;
+    if (err.code == ENLACE_ENOTFOUND)
+        return cli_fail(cmd, "no organization '%s' (see 'enlace org list DIR')", name_or_id);
+    return cli_fail(cmd, "%s", err.msg);
+}
+
+int cli_collection_find(const char *cmd, store *s, const char *id_or_alias, store_collection *out) {
+    enlace_err err;
+    enlace_err_clear(&err);
+    if (store_collection_find(s, id_or_alias, 0, out, &err) == ENLACE_OK) return 0;
+    if (err.code == ENLACE_ENOTFOUND) return cli_fail(cmd, "no collection '%s'", id_or_alias);
+    return cli_fail(cmd, "%s", err.msg);
+}
+
+void cli_json_str_or_null(enlace_buf *o, const char *s) {
+    if (s && *s) enlace_buf_json_str(o, s);
+    else enlace_buf_puts(o, "null");
+}
+
+int cli_org_name_ok(const char *name) {
+    size_t n = strlen(name);
+    if (n == 0 || n > 127 || strncmp(name, "identity--", 10) == 0) return 0;
+    for (size_t i = 0; i < n;) {
+        const unsigned char *p = (const unsigned char *)name + i;
+        if (*p < 0x20 || *p == 0x7f) return 0;
+        size_t k = enlace_utf8_seq(p, n - i);
+        if (k == 0) return 0;
+        i += k;
+    }
+    return 1;
 }

@@ -1,5 +1,6 @@
 /* init.c - `enlace init DIR --party CC --org NAME`: create a node directory with its store,
- * Ed25519 node key, paging-cursor key, organization identity (STIX 2.1) and first admin user. */
+ * Ed25519 node key, paging-cursor key, its party, its own organization (a STIX 2.1 identity,
+ * vouched for by the node) and the first user, "admin" (role admin: manages, reads nothing). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,12 +24,14 @@ static const char init_usage[] =
     "  DIR/enlace.db   the node's SQLite store\n"
     "  DIR/node.key    the node's Ed25519 secret key, base64 (mode 0600)\n"
     "  DIR/node.pub    its public key, base64 (mode 0644)\n"
-    "the organization's STIX 2.1 identity, a paging-cursor key, and an admin user \"admin\" with a\n"
-    "random password that is printed ONCE.\n"
+    "the node's party and its own organization (a STIX 2.1 identity, TLP:CLEAR), a paging-cursor\n"
+    "key, and a user \"admin\" (role admin: manages the node, reads and writes no objects) with a\n"
+    "random password that is printed ONCE. Add analysts with 'enlace user add'.\n"
     "\n"
     "options:\n"
     "  --party CC   the node's party: ISO 3166-1 alpha-2 code, two uppercase letters (e.g. MX)\n"
-    "  --org NAME   the organization that runs the node (its STIX identity's name)\n"
+    "  --org NAME   the organization that runs the node: its short name (1-127 bytes, e.g. SSPC)\n"
+    "               and its STIX identity's name\n"
     "  --json       print {\"dir\",\"party\",\"org\",\"identity_id\",\"node_pubkey\",\"admin_user\",\n"
     "               \"admin_password\"} instead of text\n"
     "  --help       this text\n"
@@ -70,10 +73,6 @@ static int write_file(const char *path, const char *text, mode_t mode) {
     return ok ? 0 : -1;
 }
 
-static int party_ok(const char *p) {
-    return strlen(p) == 2 && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z';
-}
-
 /* Remove a half-made store so that `enlace init` can be run again. */
 static void remove_store(const char *db) {
     char p[4200];
@@ -107,10 +106,11 @@ int cli_init(int argc, char **argv) {
     if (argc - optind > 1) return cli_usage_error("init", "unexpected argument '%s'", argv[optind + 1]);
     const char *dir = argv[optind];
     if (!party) return cli_usage_error("init", "--party is required");
-    if (!party_ok(party))
+    if (!cli_party_ok(party))
         return cli_usage_error("init", "--party '%s' is not an ISO 3166-1 alpha-2 code (two uppercase letters)", party);
     if (!org || !*org) return cli_usage_error("init", "--org is required");
-    if (strlen(org) > 255) return cli_usage_error("init", "--org is longer than 255 bytes");
+    if (!cli_org_name_ok(org))
+        return cli_usage_error("init", "--org '%s' must be 1-127 bytes without control characters, not starting with 'identity--'", org);
 
     char db[4096], keyp[4096], pubp[4096];
     if (snprintf(db, sizeof db, "%s/enlace.db", dir) >= (int)sizeof db ||
@@ -133,6 +133,7 @@ int cli_init(int argc, char **argv) {
     char sk64[sodium_base64_ENCODED_LEN(crypto_sign_SECRETKEYBYTES, sodium_base64_VARIANT_ORIGINAL) + 1];
     char ckhex[65], uuid[STIX_UUID_STR], identity_id[64], now[32], pw[25], pwhash[ENLACE_PWHASH_LEN];
     enlace_buf ident = ENLACE_BUF_INIT, keytext = ENLACE_BUF_INIT;
+    store_org self_org;
 
     crypto_sign_keypair(pk, sk);
     sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
@@ -149,7 +150,8 @@ int cli_init(int argc, char **argv) {
     enlace_buf_printf(&ident, "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"created\":\"%s\","
                               "\"modified\":\"%s\",\"name\":", identity_id, now, now);
     enlace_buf_json_str(&ident, org);
-    enlace_buf_puts(&ident, ",\"identity_class\":\"organization\"}");
+    /* A node publishes its own organizations to partners at TLP:CLEAR (issue 3 "Who is who"). */
+    enlace_buf_puts(&ident, ",\"identity_class\":\"organization\",\"object_marking_refs\":[\"" CLI_TLP_CLEAR_ID "\"]}");
     enlace_buf_printf(&keytext, "%s\n", sk64);
     if (ident.oom || keytext.oom) {
         cli_fail("init", "out of memory");
@@ -174,7 +176,9 @@ int cli_init(int argc, char **argv) {
         store_meta_set(s, "org", org, &err) || store_meta_set(s, "cursor_key", ckhex, &err) ||
         store_meta_set(s, "identity_json", ident.p, &err) ||
         store_meta_set(s, "identity_id", identity_id, &err) ||
-        store_user_add(s, "admin", "admin", org, pwhash, now_us, NULL, &err)) {
+        store_party_add(s, party, NULL, &err) ||
+        store_org_add(s, identity_id, org, party, 1, ident.p, now_us, &self_org, &err) ||
+        store_user_add(s, "admin", STORE_ROLE_ADMIN, self_org.rowid, pwhash, now_us, NULL, &err)) {
         cli_fail("init", "%s", err.msg);
         goto out;
     }

@@ -1,5 +1,6 @@
 /* user.c - `enlace user add|list|disable|enable|passwd`: manage a node's local users (the
- * principals that authenticate with HTTP Basic or bearer tokens, T§1.6.9). */
+ * principals that authenticate with HTTP Basic or bearer tokens, T§1.6.9), each of one
+ * organization and with roles (issue 3 "Who is who"). */
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -12,31 +13,42 @@
 #include "util/secret.h"
 
 static const char user_usage[] =
-    "usage: enlace user add DIR NAME [--role analyst|admin] [--org NAME]\n"
+    "usage: enlace user add DIR NAME [--role ROLE[,ROLE...]] [--org ORG]\n"
     "                       [--password P | --password-stdin] [--json]\n"
     "       enlace user list DIR [--json]\n"
     "       enlace user disable DIR NAME\n"
     "       enlace user enable DIR NAME\n"
     "       enlace user passwd DIR NAME [--password P | --password-stdin] [--json]\n"
     "\n"
-    "add      add a user (role analyst by default; org defaults to the node's organization).\n"
-    "         Without a password option a random password is made and printed once.\n"
-    "list     list users: name, role, status, organization\n"
+    "add      add a user of an organization with roles (analyst by default; the organization\n"
+    "         defaults to the node's own). Without a password option a random password is made\n"
+    "         and printed once.\n"
+    "list     list users: name, roles, status, organization, party\n"
     "disable  stop a user (and its tokens) from authenticating\n"
     "enable   let a disabled user authenticate again\n"
     "passwd   set a user's password (random and printed once without a password option)\n"
     "\n"
+    "roles (comma-separated, e.g. analyst,approver):\n"
+    "  analyst    reads objects; writes them as its organization\n"
+    "  approver   reads objects; approves operation requests (later)\n"
+    "  liaison    an officer of a partner party with an account here: reads only, every access\n"
+    "             audited; its organization must be of another party than the node's\n"
+    "  admin      manages the node; reads and writes no objects by itself\n"
+    "  partner    another party's node pulling from this one (its organization: that node's)\n"
+    "analyst, approver and admin belong to an organization of the node's own party.\n"
+    "\n"
     "options:\n"
-    "  --role R            analyst (default) or admin\n"
-    "  --org NAME          the user's organization\n"
+    "  --role R[,R...]     the user's roles (default analyst)\n"
+    "  --org ORG           the user's organization: name or identity id (default: the node's)\n"
     "  --password P        the password (visible to other local users via ps; prefer stdin)\n"
     "  --password-stdin    read the password from the first line of standard input\n"
-    "  --json              add: {\"user\",\"role\",\"org\"[,\"password\"]};\n"
-    "                      list: {\"users\":[{\"name\",\"role\",\"org\",\"disabled\",\"created\"}]};\n"
+    "  --json              add: {\"user\",\"roles\",\"org\",\"party\"[,\"password\"]};\n"
+    "                      list: {\"users\":[{\"name\",\"roles\",\"org\",\"party\",\"disabled\",\"created\"}]};\n"
     "                      passwd: {\"user\"[,\"password\"]}\n"
     "  --help              this text\n"
     "\n"
-    "exit status: 0 ok, 1 failure (no such node or user, name taken), 2 usage error\n";
+    "exit status: 0 ok, 1 failure (no such node, user or organization; name taken), 2 usage error\n"
+    "(also roles that do not fit the organization)\n";
 
 enum { O_ROLE = 1, O_ORG, O_PASSWORD, O_PWSTDIN, O_JSON, O_HELP };
 
@@ -50,6 +62,7 @@ typedef struct user_args {
 /* Parse options shared by the subcommands; returns -1 to continue, else an exit status. */
 static int parse(const char *cmd, int argc, char **argv, user_args *a) {
     static const struct option opts[] = {{"role", required_argument, NULL, O_ROLE},
+                                         {"roles", required_argument, NULL, O_ROLE},
                                          {"org", required_argument, NULL, O_ORG},
                                          {"password", required_argument, NULL, O_PASSWORD},
                                          {"password-stdin", no_argument, NULL, O_PWSTDIN},
@@ -98,6 +111,19 @@ static int choose_password(const char *cmd, const user_args *a, char *pw, size_t
     return -1;
 }
 
+/* Append the roles of mask as a JSON array of names. */
+static void json_roles(enlace_buf *o, unsigned roles) {
+    char text[128];
+    store_roles_format(roles, text, sizeof text);
+    enlace_buf_puts(o, "[");
+    for (char *p = text, *q; *p; p = q) {
+        q = p + strcspn(p, ",");
+        enlace_buf_printf(o, "%s\"%.*s\"", p == text ? "" : ",", (int)(q - p), p);
+        if (*q) q++;
+    }
+    enlace_buf_puts(o, "]");
+}
+
 static int user_add(int argc, char **argv) {
     const char *cmd = "user add";
     user_args a;
@@ -108,33 +134,49 @@ static int user_add(int argc, char **argv) {
     const char *name = a.pos[1], *role = a.role ? a.role : "analyst";
     if (!cli_user_name_ok(name))
         return cli_usage_error(cmd, "bad user name '%s' (1-127 printable characters, no space or ':')", name);
-    if (strcmp(role, "analyst") && strcmp(role, "admin"))
-        return cli_usage_error(cmd, "--role must be analyst or admin, not '%s'", role);
-    if (a.org && strlen(a.org) > 255) return cli_usage_error(cmd, "--org is longer than 255 bytes");
-    char pw[1024], hash[ENLACE_PWHASH_LEN], org[256] = "";
+    unsigned roles = store_roles_parse(role);
+    if (roles == 0)
+        return cli_usage_error(cmd, "--role '%s' is not a list of analyst, approver, liaison, admin, partner", role);
+    if (a.org && !*a.org) return cli_usage_error(cmd, "--org must not be empty");
+    char pw[1024], hash[ENLACE_PWHASH_LEN];
     int generated;
     if ((rc = choose_password(cmd, &a, pw, sizeof pw, &generated)) >= 0) return rc;
 
     store *s;
-    if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
+    if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) {
+        sodium_memzero(pw, sizeof pw);
+        return rc;
+    }
     enlace_err err;
     enlace_err_clear(&err);
-    if (a.org) snprintf(org, sizeof org, "%s", a.org);
-    else store_meta_get(s, "org", org, sizeof org, NULL); /* "" when the node has none */
+    store_org org;
+    store_user u;
     rc = CLI_EXIT_FAIL;
+    if (a.org) {
+        if (cli_org_find(cmd, s, a.org, &org) != 0) goto out;
+    } else if (cli_node_org(s, &org, &err) != ENLACE_OK) {
+        cli_fail(cmd, "%s", err.msg);
+        goto out;
+    }
     if (enlace_password_hash(pw, hash) != 0) {
         cli_fail(cmd, "cannot hash the password (out of memory)");
-    } else if (store_user_add(s, name, role, org, hash, enlace_clock_now_us(), NULL, &err) != ENLACE_OK) {
+    } else if (store_user_add(s, name, roles, org.rowid, hash, enlace_clock_now_us(), &u, &err) != ENLACE_OK) {
         if (err.code == ENLACE_ECONFLICT) cli_fail(cmd, "user '%s' already exists", name);
+        else if (err.code == ENLACE_EINVAL) rc = cli_usage_error(cmd, "%s", err.msg);
         else cli_fail(cmd, "%s", err.msg);
     } else {
         rc = CLI_EXIT_OK;
+        char rtext[128];
+        store_roles_format(roles, rtext, sizeof rtext);
         if (a.json) {
             enlace_buf o = ENLACE_BUF_INIT;
             enlace_buf_puts(&o, "{\"user\":");
             enlace_buf_json_str(&o, name);
-            enlace_buf_printf(&o, ",\"role\":\"%s\",\"org\":", role);
-            enlace_buf_json_str(&o, org);
+            enlace_buf_puts(&o, ",\"roles\":");
+            json_roles(&o, roles);
+            enlace_buf_puts(&o, ",\"org\":");
+            enlace_buf_json_str(&o, org.name);
+            enlace_buf_printf(&o, ",\"party\":\"%s\"", org.party);
             if (generated) {
                 enlace_buf_puts(&o, ",\"password\":");
                 enlace_buf_json_str(&o, pw);
@@ -142,10 +184,11 @@ static int user_add(int argc, char **argv) {
             enlace_buf_puts(&o, "}\n");
             rc = cli_emit(cmd, &o, 1);
         } else {
-            printf("user: %s (role %s, organization %s)\n", name, role, *org ? org : "-");
+            printf("user: %s (roles %s, organization %s, party %s)\n", name, rtext, org.name, org.party);
             if (generated) printf("password: %s\n(the password is shown only once; keep it now)\n", pw);
         }
     }
+out:
     sodium_memzero(pw, sizeof pw);
     store_close(s);
     return rc;
@@ -170,21 +213,25 @@ static int user_list(int argc, char **argv) {
     }
     enlace_buf o = ENLACE_BUF_INIT;
     if (a.json) enlace_buf_puts(&o, "{\"users\":[");
-    else enlace_buf_printf(&o, "%-20s %-8s %-9s %s\n", "NAME", "ROLE", "STATUS", "ORGANIZATION");
+    else enlace_buf_printf(&o, "%-20s %-18s %-9s %-5s %s\n", "NAME", "ROLES", "STATUS", "PARTY", "ORGANIZATION");
     for (size_t i = 0; i < n; i++) {
-        char t[32];
+        char t[32], rtext[128];
         cli_time_ms(u[i].created_us, t);
+        store_roles_format(u[i].roles, rtext, sizeof rtext);
         if (a.json) {
             enlace_buf_puts(&o, i ? ",{\"name\":" : "{\"name\":");
             enlace_buf_json_str(&o, u[i].name);
-            enlace_buf_puts(&o, ",\"role\":");
-            enlace_buf_json_str(&o, u[i].role);
+            enlace_buf_puts(&o, ",\"roles\":");
+            json_roles(&o, u[i].roles);
             enlace_buf_puts(&o, ",\"org\":");
             enlace_buf_json_str(&o, u[i].org);
+            enlace_buf_puts(&o, ",\"party\":");
+            cli_json_str_or_null(&o, u[i].party);
             enlace_buf_printf(&o, ",\"disabled\":%s,\"created\":\"%s\"}", u[i].disabled ? "true" : "false", t);
         } else {
-            enlace_buf_printf(&o, "%-20s %-8s %-9s %s\n", u[i].name, u[i].role,
-                              u[i].disabled ? "disabled" : "enabled", *u[i].org ? u[i].org : "-");
+            enlace_buf_printf(&o, "%-20s %-18s %-9s %-5s %s\n", u[i].name, rtext,
+                              u[i].disabled ? "disabled" : "enabled", *u[i].party ? u[i].party : "-",
+                              *u[i].org ? u[i].org : "-");
         }
     }
     if (a.json) enlace_buf_puts(&o, "]}\n");
