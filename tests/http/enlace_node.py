@@ -1,7 +1,9 @@
 """enlace_node.py - start and drive a real enlace node for the integration tests (tests/http).
 
 Each test file imports this module. A Node lives in a tempfile.mkdtemp() directory, is created
-with `enlace init --json`, gets users / tokens / collections / grants through the CLI, and is
+with `enlace init --json` (party, own organization, an admin user that reads and writes no
+objects), gets parties / organizations / vettings / agreements / users (analysts by default, of
+the node's organization) / tokens / collections / grants through the CLI, and is
 served by `enlace serve DIR --listen 127.0.0.1:0` as a subprocess. The base URL is read from the
 one "enlace: listening on ..." line. stop() sends SIGTERM and asserts exit status 0.
 
@@ -192,24 +194,92 @@ class Node:
                                  % (" ".join(map(str, args)), r.returncode, r.stdout, r.stderr))
         return r
 
-    def add_user(self, name, password=None, role=None, org=None):
+    def add_user(self, name, password=None, role=None, org=None, roles=None):
+        """Add a user (`enlace user add`); returns its password. role/roles: "analyst" (the CLI's
+        default), "liaison", "approver", "admin", "partner", or a comma-separated list or a list
+        of them; org: an organization's name or identity id (default: the node's own)."""
         password = password or ("pw-%s-%s" % (name, uuid.uuid4().hex[:12]))
         args = ["user", "add", self.dir, name, "--password", password]
-        if role:
-            args += ["--role", role]
+        r = roles if roles is not None else role
+        if r:
+            args += ["--role", r if isinstance(r, str) else ",".join(r)]
         if org:
             args += ["--org", org]
         self.cli(*args)
         self.passwords[name] = password
         return password
 
+    @property
+    def party(self):
+        """The node's own party (from `enlace init`)."""
+        return self.info.get("party")
+
+    @property
+    def org(self):
+        """The node's own organization's name."""
+        return self.info.get("org")
+
+    @property
+    def identity_id(self):
+        """The node's own organization's STIX identity id."""
+        return self.info.get("identity_id")
+
+    def add_party(self, code, name=None):
+        """`enlace party add`; returns the JSON {"code","name","self"}."""
+        args = ["party", "add", self.dir, code, "--json"]
+        if name:
+            args += ["--name", name]
+        return json.loads(self.cli(*args).stdout)
+
+    def add_org(self, name, party=None, identity=None, description=None):
+        """`enlace org add` (party default: the node's); returns the JSON
+        {"name","identity_id","party","self","vouched"}. Give identity= the id another node
+        published for its own organization so that both nodes name it alike."""
+        args = ["org", "add", self.dir, name, "--json"]
+        if party:
+            args += ["--party", party]
+        if identity:
+            args += ["--identity", identity]
+        if description:
+            args += ["--description", description]
+        return json.loads(self.cli(*args).stdout)
+
+    def orgs(self):
+        """`enlace org list --json`: a dict name -> organization."""
+        j = json.loads(self.cli("org", "list", self.dir, "--json").stdout)
+        return {o["name"]: o for o in j["organizations"]}
+
+    def vet(self, org, until):
+        """This node's party vets org (another party's) until `until` (YYYY-MM-DD or RFC 3339);
+        returns the JSON of `enlace org vet --json`."""
+        return json.loads(self.cli("org", "vet", self.dir, org, "--until", until, "--json").stdout)
+
+    def unvet(self, org):
+        self.cli("org", "unvet", self.dir, org)
+
+    def agreement(self, partner, coll, max_tlp=None):
+        """`enlace agreement set`: partner party may pull collection coll (id or alias)."""
+        args = ["agreement", "set", self.dir, "--partner", partner, "--collection", coll, "--json"]
+        if max_tlp:
+            args += ["--max-tlp", max_tlp]
+        return json.loads(self.cli(*args).stdout)
+
+    def remove_agreement(self, partner, coll):
+        self.cli("agreement", "remove", self.dir, "--partner", partner, "--collection", coll)
+
+    def set_default_tlp(self, coll, level):
+        """`enlace collection set --default-tlp LEVEL|none`."""
+        self.cli("collection", "set", self.dir, coll, "--default-tlp", level)
+
     def create_token(self, user):
         r = self.cli("token", "create", self.dir, "--user", user, "--json")
         j = json.loads(r.stdout)
         return j["token"], j["token_id"]
 
-    def create_collection(self, title, cid=None, alias=None, description=None):
+    def create_collection(self, title, cid=None, alias=None, description=None, default_tlp=None):
         args = ["collection", "create", self.dir, "--title", title, "--json"]
+        if default_tlp:
+            args += ["--default-tlp", default_tlp]
         if cid:
             args += ["--id", cid]
         if alias:

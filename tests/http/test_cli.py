@@ -51,7 +51,9 @@ class TestHelpAndInit(CliAsserts, unittest.TestCase):
 
     def test_help(self):
         for args in (["--help"], ["init", "--help"], ["serve", "--help"], ["user", "--help"],
-                     ["token", "--help"], ["collection", "--help"], ["push", "--help"], ["get", "--help"]):
+                     ["token", "--help"], ["collection", "--help"], ["push", "--help"], ["get", "--help"],
+                     ["party", "--help"], ["org", "--help"], ["agreement", "--help"], ["review", "--help"],
+                     ["purge", "--help"], ["org", "vet", "--help"], ["collection", "set", "--help"]):
             r = run(args)
             self.assertEqual(r.returncode, 0, "enlace %s: exit %d %s" % (" ".join(args), r.returncode, r.stderr))
             self.assertTrue((r.stdout + r.stderr).strip(), "enlace %s printed nothing" % " ".join(args))
@@ -165,15 +167,24 @@ class TestAdminCommands(CliAsserts, unittest.TestCase):
 
     def test_user_commands(self):
         n = self.node
-        r = n.cli("user", "add", n.dir, "ana", "--role", "analyst", "--org", "Agencia Uno", "--password", "s3cret-ana-pw")
+        n.add_org("Agencia Uno")
+        r = n.cli("user", "add", n.dir, "ana", "--role", "analyst", "--org", "Agencia Uno", "--password", "s3cret-ana-pw",
+                  "--json")
         n.passwords["ana"] = "s3cret-ana-pw"
+        self.assertEqual(json.loads(r.stdout), {"user": "ana", "roles": ["analyst"], "org": "Agencia Uno", "party": "MX"})
         r = n.cli("user", "add", n.dir, "stdinuser", "--password-stdin", input="pw-from-stdin-123\n")
         n.passwords["stdinuser"] = "pw-from-stdin-123"
         r = n.cli("user", "list", n.dir, "--json")
         j = json.loads(r.stdout)
         ana = find_named(j, "ana")
         self.assertIsNotNone(ana, r.stdout)
-        self.assertEqual(ana.get("role"), "analyst")
+        self.assertEqual(ana.get("roles"), ["analyst"])
+        self.assertEqual(ana.get("org"), "Agencia Uno")
+        self.assertEqual(ana.get("party"), "MX")
+        admin = find_named(j, n.info["admin_user"])
+        self.assertEqual(admin.get("roles"), ["admin"], "init makes the admin user with role admin")
+        self.assertEqual(admin.get("org"), n.org, "the admin belongs to the node's own organization")
+        self.assertEqual(find_named(j, "stdinuser").get("org"), n.org, "--org defaults to the node's organization")
         self.assertNotIn("s3cret-ana-pw", r.stdout)
         self.assertNotIn("pw_hash", json.dumps(j))
         self.assertIsNotNone(find_named(j, "stdinuser"))
@@ -183,6 +194,8 @@ class TestAdminCommands(CliAsserts, unittest.TestCase):
         self.assertFails(run(["user", "add", n.dir, "ana", "--password", "x-other-pw"]), (1, 2), "duplicate user")
         self.assertFails(run(["user", "add", n.dir, "bad1", "--role", "emperor", "--password", "pw-pw-pw-pw"]),
                          (2,), "bad role")
+        self.assertFails(run(["user", "add", n.dir, "bad2", "--org", "No Such Agency", "--password", "pw-pw-pw-pw"]),
+                         (1,), "unknown organization")
         self.assertFails(run(["user", "disable", n.dir, "nobody"]), (1, 2), "disable unknown user")
         self.assertFails(run(["user", "add", "/nonexistent/dir", "x", "--password", "pw-pw-pw-pw"]), (1, 2),
                          "missing node dir")
@@ -250,8 +263,8 @@ class TestAdminCommands(CliAsserts, unittest.TestCase):
         r = n.cli("collection", "create", n.dir, "--title", "Json mode", "--id", cid, "--alias", "json-mode",
                   "--description", "d2", "--json")
         j = json.loads(r.stdout)
-        self.assertEqual(set(j), {"id", "title", "alias", "description"})
-        self.assertEqual(j, {"id": cid, "title": "Json mode", "alias": "json-mode", "description": "d2"})
+        self.assertEqual(j, {"id": cid, "title": "Json mode", "alias": "json-mode", "description": "d2",
+                             "default_tlp": None})
         r = n.cli("collection", "list", n.dir, "--json")
         self.assertIn(cid, r.stdout)
         self.assertIn(first, r.stdout)
