@@ -85,8 +85,11 @@ int stix_marking_definition_tlp(json_object *md) {
     json_object *ext, *tlp2;
     if (json_object_object_get_ex(md, "extensions", &ext) && json_object_object_get_ex(ext, STIX_TLP2_EXT, &tlp2))
         tlp = max_tlp(tlp, level_of_name(str_member(tlp2, "tlp_2_0")));
+    /* definition_type "tlp" (S§7.2.1.3), and the US AIS marking ("ais", as the OASIS
+     * stix-elevator writes it), which carries the TLP in definition.tlp too */
     json_object *def;
-    if (str_ieq(str_member(md, "definition_type"), "tlp") && json_object_object_get_ex(md, "definition", &def))
+    const char *dt = str_member(md, "definition_type");
+    if ((str_ieq(dt, "tlp") || str_ieq(dt, "ais")) && json_object_object_get_ex(md, "definition", &def))
         tlp = max_tlp(tlp, level_of_name(str_member(def, "tlp")));
     /* OpenCTI keeps its own marking model in x_opencti_definition_type/x_opencti_definition
      * and exports TLP levels it has no STIX encoding for as statements carrying those. */

@@ -49,21 +49,32 @@ typedef struct stix_marking {
 } stix_marking;
 
 /* Fill *out from a validated STIX object obj (object_marking_refs, granular_markings[].
- * marking_ref, extensions[STIX_ENLACE_HANDLING_EXT]). Returns 0, or -1 with a one-line reason
- * (reason_len bytes) when the handling extension is malformed: a party code that is not two
- * upper-case letters, an id that is not an identity id, a non-boolean flag, a review_by that is
- * not a STIX timestamp, or lists longer than the fixed buffers hold. A malformed extension
- * refuses the object (it must never be stored with weaker handling than its author meant). */
+ * marking_ref, extensions[STIX_ENLACE_HANDLING_EXT]); out is caller-owned, nothing allocated.
+ * The TLP is the most restrictive fixed id referenced (S§7.2; granular markings count for the
+ * whole object); other marking-definition ids go to unknown_refs, once each. The handling
+ * extension is read strictly against data/enlace-handling/schema.json: extension_type must be
+ * "property-extension", unknown members are refused, duplicate list entries are kept once, an
+ * empty list is present (",,"). Returns 0, or -1 with a one-line reason (reason_len bytes)
+ * when the handling extension is malformed: not an object, a party code that is not two
+ * upper-case letters, an id that is not an identity id, a non-boolean flag, a purpose that is
+ * not a string of at most 255 bytes, a review_by that is not a STIX timestamp after the epoch,
+ * or lists longer than the fixed buffers hold. A malformed extension refuses the object (it
+ * must never be stored with weaker handling than its author meant). Can't crash on any JSON. */
 int stix_marking_extract(json_object *obj, stix_marking *out, char *reason, size_t reason_len);
 
 /* The TLP level of a marking-definition id when it is one of the fixed ids enlace knows (TLP
  * 1.0, TLP 2.0, OpenCTI's AMBER+STRICT), else STIX_TLP_NONE. */
 int stix_marking_tlp_of_id(const char *marking_id);
 
-/* The TLP level a marking-definition object defines — definition_type "tlp" with definition.tlp,
- * or the TLP 2.0 extension's tlp_2_0, or (OpenCTI) a name "TLP:<LEVEL>" — else STIX_TLP_NONE.
- * When the object's id is a known fixed id, that id's level wins (so OpenCTI's `tlp: clear`
- * under the TLP:WHITE id is CLEAR either way). */
+/* The TLP level a marking-definition object defines — definition_type "tlp" (or the AIS
+ * marking's "ais") with definition.tlp, or the TLP 2.0 extension's tlp_2_0, or (OpenCTI)
+ * x_opencti_definition_type "TLP" with x_opencti_definition, or a name "TLP:<LEVEL>" — else
+ * STIX_TLP_NONE. Levels are read case-insensitively, with or without a "TLP:" prefix, "white" =
+ * CLEAR. When several encodings disagree the most restrictive wins. When the object's id is a
+ * known fixed id, that id's level wins over the body (so OpenCTI's `tlp: clear` under the
+ * TLP:WHITE id is CLEAR either way, and a "statement" posted under the TLP:GREEN id, as some
+ * OASIS examples do, is GREEN). md may be any json-c value; not a marking-definition object ->
+ * STIX_TLP_NONE. Can't fail. */
 int stix_marking_definition_tlp(json_object *md);
 
 #endif
