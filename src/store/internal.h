@@ -1,5 +1,6 @@
-/* internal.h - for store module files other than sqlite.c (audit.c): the connection's SQLite
- * handle, its statement cache and transaction helpers. Not part of the store interface. */
+/* internal.h - for store module files other than sqlite.c (audit.c, org.c, review.c): the
+ * connection's SQLite handle, its statement cache, transaction and row helpers, and the node's
+ * own party and organization. Not part of the store interface. */
 #ifndef ENLACE_STORE_INTERNAL_H
 #define ENLACE_STORE_INTERNAL_H
 
@@ -20,5 +21,38 @@ int store_sqlite_fail(store *s, enlace_err *err, const char *what);
 int store_tx_begin(store *s, enlace_err *err);
 int store_tx_commit(store *s, enlace_err *err);
 void store_tx_rollback(store *s);
+
+/* Step a bound statement expected to finish without rows; resets it. 0 or an error (what
+ * names the operation in the message). */
+int store_step_done(store *s, sqlite3_stmt *st, const char *what, enlace_err *err);
+/* Reset a statement and clear its bindings (NULL is fine). */
+void store_stmt_done(sqlite3_stmt *st);
+/* Copy a text column into a fixed buffer of n bytes, truncating; "" for NULL. */
+void store_col_copy(char *dst, size_t n, sqlite3_stmt *st, int col);
+/* Step a bound statement to its end, filling a malloc'd array of elem_size entries with fill
+ * (one per row). *out (free()) and *n are set on success; resets the statement. */
+typedef void (*store_row_fill_fn)(sqlite3_stmt *st, void *elem);
+int store_collect_rows(store *s, sqlite3_stmt *st, size_t elem_size, store_row_fill_fn fill,
+                       void **out, size_t *n, const char *what, enlace_err *err);
+
+/* The node's own party (meta "party") into party (POLICY_PARTY_LEN bytes, "" when unset) and
+ * its own organization's rowid (the org whose identity_id is meta "identity_id"; 0 when
+ * none). org.c. */
+int store_self(store *s, char party[POLICY_PARTY_LEN], int64_t *org_rowid, enlace_err *err);
+
+/* The predicate's SQL function (org.c): enlace_visible(principal, context, orig_org,
+ * orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by, l_tlp, l_rel_to,
+ * l_rel_orgs, l_orcon, l_vetted_only, l_review_by) -> 1 when policy_visible allows the version,
+ * else 0. principal and context are bound with sqlite3_bind_pointer under these type names. */
+#define STORE_PTR_PRINCIPAL "enlace_principal"
+#define STORE_PTR_CONTEXT "enlace_context"
+#define STORE_VISIBLE_ARGS \
+    "orig_org, orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by, " \
+    "l_tlp, l_rel_to, l_rel_orgs, l_orcon, l_vetted_only, l_review_by"
+int store_register_visible(sqlite3 *db);
+/* The policy context of reading collection coll_rowid as principal p: the collection's default
+ * TLP and p's party's agreement on it. ENLACE_ENOTFOUND when there is no such collection. */
+int store_policy_context(store *s, int64_t coll_rowid, const policy_principal *p,
+                         policy_context *c, enlace_err *err);
 
 #endif

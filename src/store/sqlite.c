@@ -30,11 +30,14 @@ enum {
     ST_COLL_LAST, ST_COLL_SET_LAST,
     ST_OBJ_MATCH, ST_OBJ_MATCH_NV, ST_OBJ_EXTREMES, ST_OBJ_BY_ROWID, ST_OBJ_INSERT, ST_OBJ_FLAGS,
     ST_CLR_LAST_S, ST_CLR_FIRST_S, ST_CLR_LAST_A, ST_CLR_FIRST_A, ST_CLR_TOP, ST_OBJ_COUNT,
+    ST_TOMB_GET, ST_ORIGIN_GET, ST_ORIGIN_PUT, ST_ORG_BY_IDENT, ST_MD_GET, ST_MD_PUT,
+    ST_LATEST_MARKS, ST_COPY_LATEST,
     ST__COUNT
 };
 
 #define COLL_COLS "c.rowid, c.id, c.title, c.description, ifnull(c.alias, '')"
-#define USER_COLS "rowid, name, role, org, pw_hash, disabled, created_us"
+#define USER_COLS "u.rowid, u.name, u.roles, ifnull(u.org, 0), ifnull(o.name, ''), " \
+    "ifnull(o.party, ''), u.pw_hash, u.disabled, u.created_us FROM user u LEFT JOIN org o ON o.rowid = u.org"
 #define TOKEN_COLS "t.rowid, t.token_id, t.user, u.name, t.created_us, t.revoked"
 
 static const char *const FIXED_SQL[ST__COUNT] = {
@@ -62,10 +65,10 @@ static const char *const FIXED_SQL[ST__COUNT] = {
                      "ON CONFLICT(user, coll) DO UPDATE SET can_read = excluded.can_read, "
                      "can_write = excluded.can_write",
     [ST_GRANT_DEL] = "DELETE FROM grants WHERE user = ?1 AND coll = ?2",
-    [ST_USER_ADD] = "INSERT INTO user(name, role, org, pw_hash, created_us) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_USER_GET] = "SELECT " USER_COLS " FROM user WHERE name = ?1",
-    [ST_USER_GET_ID] = "SELECT " USER_COLS " FROM user WHERE rowid = ?1",
-    [ST_USER_LIST] = "SELECT " USER_COLS " FROM user ORDER BY rowid",
+    [ST_USER_ADD] = "INSERT INTO user(name, roles, org, pw_hash, created_us) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_USER_GET] = "SELECT " USER_COLS " WHERE u.name = ?1",
+    [ST_USER_GET_ID] = "SELECT " USER_COLS " WHERE u.rowid = ?1",
+    [ST_USER_LIST] = "SELECT " USER_COLS " ORDER BY u.rowid",
     [ST_USER_DISABLE] = "UPDATE user SET disabled = ?2 WHERE name = ?1",
     [ST_USER_PW] = "UPDATE user SET pw_hash = ?2 WHERE name = ?1",
     [ST_TOKEN_ADD] = "INSERT INTO token(sha256, token_id, user, created_us) VALUES (?1, ?2, ?3, ?4)",
@@ -92,8 +95,11 @@ static const char *const FIXED_SQL[ST__COUNT] = {
         "(SELECT max(spec_version) FROM object WHERE coll = ?1 AND id = ?2)",
     [ST_OBJ_BY_ROWID] = "SELECT body, version, date_added FROM object WHERE rowid = ?1",
     [ST_OBJ_INSERT] = "INSERT INTO object(coll, id, type, spec_version, version, version_key, sco_nv, "
-                      "date_added, is_top_spec, is_last_s, is_first_s, is_last_a, is_first_a, body) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                      "date_added, is_top_spec, is_last_s, is_first_s, is_last_a, is_first_a, body, "
+                      "orig_org, orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by, "
+                      "l_tlp, l_rel_to, l_rel_orgs, l_orcon, l_vetted_only, l_review_by) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                      "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
     /* take a flag from the one row that held it before a new version displaced it */
     [ST_CLR_LAST_S] = "UPDATE object SET is_last_s = 0 WHERE coll = ?1 AND id = ?2 AND spec_version = ?3 AND version_key = ?4",
     [ST_CLR_FIRST_S] = "UPDATE object SET is_first_s = 0 WHERE coll = ?1 AND id = ?2 AND spec_version = ?3 AND version_key = ?4",
@@ -116,12 +122,29 @@ static const char *const FIXED_SQL[ST__COUNT] = {
         "   WHERE o.coll = ?1 AND o.id = ?2)) "
         "WHERE coll = ?1 AND id = ?2",
     [ST_OBJ_COUNT] = "SELECT count(*) FROM object WHERE coll = ?1",
+    [ST_TOMB_GET] = "SELECT 1 FROM tombstone WHERE id = ?1",
+    [ST_ORIGIN_GET] = "SELECT org, party FROM origin WHERE id = ?1",
+    [ST_ORIGIN_PUT] = "INSERT INTO origin(id, org, party, created_us) VALUES (?1, ?2, ?3, ?4)",
+    [ST_ORG_BY_IDENT] = "SELECT rowid, party FROM org WHERE identity_id = ?1",
+    [ST_MD_GET] = "SELECT tlp FROM marking_tlp WHERE id = ?1",
+    /* a marking-definition id seen twice with different levels keeps the most restrictive */
+    [ST_MD_PUT] = "INSERT INTO marking_tlp(id, tlp) VALUES (?1, ?2) "
+                  "ON CONFLICT(id) DO UPDATE SET tlp = max(tlp, excluded.tlp)",
+    /* the markings of an id's latest version (top spec, newest): one backward probe of object_spec */
+    [ST_LATEST_MARKS] = "SELECT tlp, rel_to, rel_orgs, orcon, vetted_only, review_by FROM object "
+                        "WHERE coll = ?1 AND id = ?2 ORDER BY spec_version DESC, version_key DESC LIMIT 1",
+    /* copy them onto the id's versions that do not hold them yet */
+    [ST_COPY_LATEST] = "UPDATE object SET l_tlp = ?3, l_rel_to = ?4, l_rel_orgs = ?5, l_orcon = ?6, "
+                       "l_vetted_only = ?7, l_review_by = ?8 WHERE coll = ?1 AND id = ?2 AND NOT "
+                       "(l_tlp IS ?3 AND l_rel_to IS ?4 AND l_rel_orgs IS ?5 AND l_orcon = ?6 AND "
+                       "l_vetted_only = ?7 AND l_review_by = ?8)",
 };
 
 /* Prepared query statements are cached by SQL text (so a row callback must not run a query of
  * the same shape on the same store: that would reset the statement under it); the shapes are few (which filters are
- * present and list lengths), and the bound keeps memory flat. */
-#define QCACHE_N 24
+ * present and list lengths; org.c, review.c and audit add fixed texts), and the bound keeps memory
+ * flat. */
+#define QCACHE_N 48
 
 /* WAL pages after which a commit checkpoints (SQLite's default auto-checkpoint), and after
  * which it also waits for readers so the WAL starts over (RESTART). */
@@ -178,7 +201,11 @@ static sqlite3_stmt *qstmt(store *s, const char *sql, enlace_err *err) {
         enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
         return NULL;
     }
+    /* recycle round robin, but never a statement that is running (a row callback may prepare
+     * other statements while a query steps) */
     unsigned slot = s->qnext++ % QCACHE_N;
+    for (unsigned tries = 0; tries < QCACHE_N && s->qcache[slot].st && sqlite3_stmt_busy(s->qcache[slot].st); tries++)
+        slot = s->qnext++ % QCACHE_N;
     free(s->qcache[slot].sql);
     sqlite3_finalize(s->qcache[slot].st);
     s->qcache[slot].sql = copy;
@@ -230,6 +257,10 @@ static int step_done(store *s, sqlite3_stmt *st, const char *what, enlace_err *e
 }
 
 /* ---- life cycle ---------------------------------------------------------------------------- */
+
+typedef void (*row_fill_fn)(sqlite3_stmt *st, void *elem);
+static int collect_rows(store *s, sqlite3_stmt *st, size_t elem_size, row_fill_fn fill,
+                        void **out, size_t *n, const char *what, enlace_err *err);
 
 /* sqlite3_wal_hook, run after each commit with the write lock released. SQLite's own
  * auto-checkpoint is PASSIVE: under steady concurrent writers some connection always has a
@@ -296,6 +327,13 @@ int store_open(const char *path, int create, store **out, enlace_err *err) {
         store_close(s);
         return code;
     }
+    /* every object read passes through this function (issue 3 must-have 1) */
+    if (store_register_visible(s->db) != SQLITE_OK) {
+        code = enlace_err_set(err, ENLACE_EIO, "store: cannot register the policy predicate: %s",
+                              sqlite3_errmsg(s->db));
+        store_close(s);
+        return code;
+    }
     *out = s;
     return 0;
 }
@@ -308,6 +346,15 @@ int store_sqlite_fail(store *s, enlace_err *err, const char *what) { return db_f
 int store_tx_begin(store *s, enlace_err *err) { return tx_begin(s, err); }
 int store_tx_commit(store *s, enlace_err *err) { return tx_commit(s, err); }
 void store_tx_rollback(store *s) { tx_rollback(s); }
+int store_step_done(store *s, sqlite3_stmt *st, const char *what, enlace_err *err) {
+    return step_done(s, st, what, err);
+}
+void store_stmt_done(sqlite3_stmt *st) { stmt_done(st); }
+void store_col_copy(char *dst, size_t n, sqlite3_stmt *st, int col) { col_copy(dst, n, st, col); }
+int store_collect_rows(store *s, sqlite3_stmt *st, size_t elem_size, store_row_fill_fn fill,
+                       void **out, size_t *n, const char *what, enlace_err *err) {
+    return collect_rows(s, st, elem_size, fill, out, n, what, err);
+}
 
 void store_close(store *s) {
     if (!s) return;
@@ -421,7 +468,6 @@ int store_collection_find(store *s, const char *id_or_alias, int64_t user_rowid,
 }
 
 /* Collect every row of a bound statement into a malloc'd array via fill(). */
-typedef void (*row_fill_fn)(sqlite3_stmt *st, void *elem);
 
 static int collect_rows(store *s, sqlite3_stmt *st, size_t elem_size, row_fill_fn fill,
                         void **out, size_t *n, const char *what, enlace_err *err) {
@@ -493,27 +539,59 @@ static void user_row(sqlite3_stmt *st, void *e) {
     memset(u, 0, sizeof *u);
     u->rowid = sqlite3_column_int64(st, 0);
     col_copy(u->name, sizeof u->name, st, 1);
-    col_copy(u->role, sizeof u->role, st, 2);
-    col_copy(u->org, sizeof u->org, st, 3);
-    col_copy(u->pw_hash, sizeof u->pw_hash, st, 4);
-    u->disabled = sqlite3_column_int(st, 5) != 0;
-    u->created_us = sqlite3_column_int64(st, 6);
+    u->roles = (unsigned)sqlite3_column_int(st, 2);
+    u->org_rowid = sqlite3_column_int64(st, 3);
+    col_copy(u->org, sizeof u->org, st, 4);
+    col_copy(u->party, sizeof u->party, st, 5);
+    col_copy(u->pw_hash, sizeof u->pw_hash, st, 6);
+    u->disabled = sqlite3_column_int(st, 7) != 0;
+    u->created_us = sqlite3_column_int64(st, 8);
 }
 
-int store_user_add(store *s, const char *name, const char *role, const char *org,
+/* The role/organization rules of store_user_add (issue 3 "Who is who"): 0 or ENLACE_EINVAL. */
+static int user_roles_fit(store *s, const char *name, unsigned roles, const store_org *o,
+                          enlace_err *err) {
+    char node_party[POLICY_PARTY_LEN];
+    int code = store_self(s, node_party, NULL, err);
+    if (code) return code;
+    if (!*node_party)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: the node's party is not set (enlace init)");
+    int own = strcmp(o->party, node_party) == 0;
+    if ((roles & STORE_ROLE_PARTNER) && roles != STORE_ROLE_PARTNER)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: %s: a partner node account holds no other role", name);
+    if ((roles & (STORE_ROLE_PARTNER | STORE_ROLE_LIAISON)) && own)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: %s: a %s belongs to an organization of another "
+                              "party than this node's (%s is of %s)", name,
+                              (roles & STORE_ROLE_PARTNER) ? "partner" : "liaison", o->name, o->party);
+    if ((roles & (STORE_ROLE_ANALYST | STORE_ROLE_APPROVER | STORE_ROLE_ADMIN)) && !own)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: %s: analysts, approvers and admins belong to an "
+                              "organization of this node's party %s (%s is of %s)", name, node_party,
+                              o->name, o->party);
+    return 0;
+}
+
+int store_user_add(store *s, const char *name, unsigned roles, int64_t org_rowid,
                    const char *pw_hash, int64_t now_us, store_user *out, enlace_err *err) {
-    if (!s || !name || !*name || !role || !*role)
+    if (!s || !name || !*name || !roles)
         return enlace_err_set(err, ENLACE_EINVAL, "store: a user needs a name and a role");
+    if (roles & ~(unsigned)(STORE_ROLE_ANALYST | STORE_ROLE_LIAISON | STORE_ROLE_APPROVER |
+                            STORE_ROLE_ADMIN | STORE_ROLE_PARTNER))
+        return enlace_err_set(err, ENLACE_EINVAL, "store: unknown role bits 0x%x", roles);
     if (pw_hash && strlen(pw_hash) >= sizeof out->pw_hash)
         return enlace_err_set(err, ENLACE_EINVAL, "store: password hash too long");
+    store_org org;
+    int code = store_org_get_by_rowid(s, org_rowid, &org, err);
+    if (code == ENLACE_ENOTFOUND)
+        return enlace_err_set(err, code, "store: no organization %lld for user %s", (long long)org_rowid, name);
+    if (code || (code = user_roles_fit(s, name, roles, &org, err))) return code;
     sqlite3_stmt *st = stmt(s, ST_USER_ADD, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, org ? org : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)roles);
+    sqlite3_bind_int64(st, 3, org_rowid);
     sqlite3_bind_text(st, 4, pw_hash ? pw_hash : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, now_us);
-    int rc = sqlite3_step(st), code = 0;
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT)
         code = enlace_err_set(err, ENLACE_ECONFLICT, "store: user %s exists", name);
     else if (rc != SQLITE_DONE) code = db_fail(s, err, "user add");
@@ -684,10 +762,240 @@ static int json_text_equal(const char *a, size_t alen, const char *b, size_t ble
     return eq;
 }
 
+/* A version's markings as stored (the policy columns). has_* = 0 stores SQL NULL. */
+typedef struct marks {
+    int tlp;                 /* POLICY_TLP_NONE = NULL */
+    int has_rel_to, has_rel_orgs;
+    char rel_to[sizeof ((stix_marking *)0)->releasable_to];
+    char rel_orgs[sizeof ((stix_marking *)0)->releasable_to_orgs];
+    int orcon, vetted_only;
+    int64_t review_by;
+} marks;
+
+static int marks_equal(const marks *a, const marks *b) {
+    return a->tlp == b->tlp && a->has_rel_to == b->has_rel_to && a->has_rel_orgs == b->has_rel_orgs &&
+           (!a->has_rel_to || strcmp(a->rel_to, b->rel_to) == 0) &&
+           (!a->has_rel_orgs || strcmp(a->rel_orgs, b->rel_orgs) == 0) && a->orcon == b->orcon &&
+           a->vetted_only == b->vetted_only && a->review_by == b->review_by;
+}
+
+/* Bind m to six consecutive parameters from first (tlp, rel_to, rel_orgs, orcon, vetted_only,
+ * review_by). m must outlive the statement's step. */
+static void marks_bind(sqlite3_stmt *st, int first, const marks *m) {
+    if (m->tlp == POLICY_TLP_NONE) sqlite3_bind_null(st, first);
+    else sqlite3_bind_int(st, first, m->tlp);
+    if (m->has_rel_to) sqlite3_bind_text(st, first + 1, m->rel_to, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, first + 1);
+    if (m->has_rel_orgs) sqlite3_bind_text(st, first + 2, m->rel_orgs, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, first + 2);
+    sqlite3_bind_int(st, first + 3, m->orcon);
+    sqlite3_bind_int(st, first + 4, m->vetted_only);
+    sqlite3_bind_int64(st, first + 5, m->review_by);
+}
+
+/* Read the markings of an id's latest version in coll into *m; *found = 0 when the id has no
+ * version there. */
+static int latest_marks(store *s, int64_t coll, const char *id, marks *m, int *found, enlace_err *err) {
+    sqlite3_stmt *st = stmt(s, ST_LATEST_MARKS, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), code = 0;
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW) {
+        memset(m, 0, sizeof *m);
+        m->tlp = sqlite3_column_type(st, 0) == SQLITE_NULL ? POLICY_TLP_NONE : sqlite3_column_int(st, 0);
+        m->has_rel_to = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        if (m->has_rel_to) col_copy(m->rel_to, sizeof m->rel_to, st, 1);
+        m->has_rel_orgs = sqlite3_column_type(st, 2) != SQLITE_NULL;
+        if (m->has_rel_orgs) col_copy(m->rel_orgs, sizeof m->rel_orgs, st, 2);
+        m->orcon = sqlite3_column_int(st, 3) != 0;
+        m->vetted_only = sqlite3_column_int(st, 4) != 0;
+        m->review_by = sqlite3_column_int64(st, 5);
+    } else if (rc != SQLITE_DONE) {
+        code = db_fail(s, err, "latest markings");
+    }
+    stmt_done(st);
+    return code;
+}
+
+/* Copy the markings of an id's latest version in coll onto all its versions there (only the
+ * rows that differ are written). Once per id per envelope or delete, never per version. */
+static int refresh_latest(store *s, int64_t coll, const char *id, enlace_err *err) {
+    marks m;
+    int found = 0;
+    int code = latest_marks(s, coll, id, &m, &found, err);
+    if (code || !found) return code;
+    sqlite3_stmt *st = stmt(s, ST_COPY_LATEST, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    marks_bind(st, 3, &m);
+    return step_done(s, st, "latest markings", err);
+}
+
+/* What one envelope's objects share: who puts them, and the ids whose latest markings changed. */
+typedef struct put_env {
+    int64_t actor_org;
+    char actor_party[POLICY_PARTY_LEN];
+    int from_partner;
+    const store_object_in *objs;
+    size_t n;
+    const char **dirty;      /* ids (pointers into objs) to refresh_latest at the end */
+    size_t n_dirty, cap_dirty;
+} put_env;
+
+static int dirty_add(put_env *e, const char *id, enlace_err *err) {
+    if (e->n_dirty && strcmp(e->dirty[e->n_dirty - 1], id) == 0) return 0; /* same id in a row */
+    if (e->n_dirty == e->cap_dirty) {
+        size_t cap = e->cap_dirty ? e->cap_dirty * 2 : 16;
+        const char **p = realloc(e->dirty, cap * sizeof *p);
+        if (!p) return enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+        e->dirty = p;
+        e->cap_dirty = cap;
+    }
+    e->dirty[e->n_dirty++] = id;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The TLP level a marking-definition id stands for: a TLP marking-definition stored earlier
+ * (marking_tlp), else one in this envelope; STIX_TLP_NONE when neither (not a TLP marking). */
+static int resolve_ref(store *s, const put_env *e, const char *ref, int *tlp, enlace_err *err) {
+    *tlp = STIX_TLP_NONE;
+    sqlite3_stmt *st = stmt(s, ST_MD_GET, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *tlp = sqlite3_column_int(st, 0);
+    stmt_done(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "marking lookup");
+    for (size_t i = 0; i < e->n; i++) {
+        const store_object_in *m = &e->objs[i];
+        if (m->md_tlp != STIX_TLP_NONE && m->id && m->type && strcmp(m->type, "marking-definition") == 0 &&
+            strcmp(m->id, ref) == 0 && m->md_tlp > *tlp)
+            *tlp = m->md_tlp;
+    }
+    return 0;
+}
+
+/* The policy columns of o: its marking, with references to TLP marking-definitions we hold
+ * resolved; the most restrictive level wins (issue 3 "Markings"). */
+static int marks_of(store *s, const put_env *e, const store_object_in *o, marks *m, enlace_err *err) {
+    memset(m, 0, sizeof *m);
+    m->tlp = POLICY_TLP_NONE;
+    const stix_marking *k = o->marking;
+    if (!k) return 0;
+    m->tlp = k->tlp;
+    for (size_t i = 0; i < k->n_unknown && i < STIX_MARKING_MAX_UNKNOWN; i++) {
+        int t;
+        int code = resolve_ref(s, e, k->unknown_refs[i], &t, err);
+        if (code) return code;
+        if (t > m->tlp) m->tlp = t;
+    }
+    m->has_rel_to = k->has_releasable_to != 0;
+    if (m->has_rel_to) snprintf(m->rel_to, sizeof m->rel_to, "%s", k->releasable_to);
+    m->has_rel_orgs = k->has_releasable_to_orgs != 0;
+    if (m->has_rel_orgs) snprintf(m->rel_orgs, sizeof m->rel_orgs, "%s", k->releasable_to_orgs);
+    m->orcon = k->orcon != 0;
+    m->vetted_only = k->vetted_only != 0;
+    m->review_by = k->review_by_us;
+    return 0;
+}
+
+static void refuse(store_put_outcome *out, const store_object_in *o, const char *fmt, const char *arg) {
+    out->result = STORE_REFUSED;
+    if (o->has_version) snprintf(out->version, sizeof out->version, "%s", o->version);
+    snprintf(out->reason, sizeof out->reason, fmt, arg);
+}
+
+/* Originator control for o (issue 3 "Originator"): sets *org/party to the id's originator, or
+ * refuses (out->result = STORE_REFUSED, *refused = 1). *new_origin = 1 when the id has none yet
+ * (the caller records it with the version). */
+static int originate(store *s, const put_env *e, const store_object_in *o, int64_t *org,
+                     char party[POLICY_PARTY_LEN], int *new_origin, int *refused,
+                     store_put_outcome *out, enlace_err *err) {
+    *refused = 0;
+    *new_origin = 0;
+    sqlite3_stmt *st = stmt(s, ST_TOMB_GET, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "tombstone lookup");
+    if (rc == SQLITE_ROW) {
+        refuse(out, o, "%s was purged and is never taken in again", o->id);
+        *refused = 1;
+        return 0;
+    }
+    /* The author: the writer itself, an outside author (not an organization of the exchange),
+     * or for objects pulled from a partner node an organization of that partner's party. */
+    *org = e->actor_org;
+    snprintf(party, POLICY_PARTY_LEN, "%s", e->actor_party);
+    if (o->created_by_ref) {
+        st = stmt(s, ST_ORG_BY_IDENT, err);
+        if (!st) return ENLACE_EIO;
+        sqlite3_bind_text(st, 1, o->created_by_ref, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        int64_t k_org = 0;
+        char k_party[POLICY_PARTY_LEN] = "";
+        if (rc == SQLITE_ROW) {
+            k_org = sqlite3_column_int64(st, 0);
+            col_copy(k_party, sizeof k_party, st, 1);
+        }
+        stmt_done(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "organization lookup");
+        if (rc == SQLITE_ROW && k_org != e->actor_org) {
+            if (e->from_partner && strcmp(k_party, e->actor_party) == 0) {
+                *org = k_org;   /* vouched for by its own party's node, which sent it */
+            } else {
+                refuse(out, o, "created_by_ref %s names another organization of the exchange: "
+                               "no one speaks for another agency", o->created_by_ref);
+                *refused = 1;
+                return 0;
+            }
+        }
+    }
+    st = stmt(s, ST_ORIGIN_GET, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int64_t have_org = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    char have_party[POLICY_PARTY_LEN] = "";
+    if (rc == SQLITE_ROW) col_copy(have_party, sizeof have_party, st, 1);
+    stmt_done(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "origin lookup");
+    if (rc == SQLITE_DONE) {
+        *new_origin = 1;
+        return 0;
+    }
+    if (have_org != *org) {
+        /* STIX: only the creator versions an object; which organization that is stays unsaid */
+        refuse(out, o, "%s was originated by another organization: only its originator adds versions",
+               o->id);
+        *refused = 1;
+        return 0;
+    }
+    snprintf(party, POLICY_PARTY_LEN, "%s", have_party);
+    return 0;
+}
+
+static int md_register(store *s, const store_object_in *o, enlace_err *err) {
+    if (o->md_tlp == STIX_TLP_NONE || strcmp(o->type, "marking-definition") != 0) return 0;
+    sqlite3_stmt *st = stmt(s, ST_MD_PUT, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, o->md_tlp);
+    return step_done(s, st, "marking-definition", err);
+}
+
 /* Store or match one object inside the open envelope transaction. *last is the collection's
  * highest date_added so far (updated on insert). Returns 0 (outcome filled) or an error. */
-static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now_us, int64_t *last,
-                   store_put_outcome *out, enlace_err *err) {
+static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o, int64_t now_us,
+                   int64_t *last, store_put_outcome *out, enlace_err *err) {
     memset(out, 0, sizeof *out);
     if (!o->id || !o->type || !o->spec_version || !o->body ||
         (o->has_version && (!o->version || !o->version_key)))
@@ -695,6 +1003,12 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
                               o->id ? o->id : "(no id)");
     if (o->body_len > INT32_MAX)
         return enlace_err_set(err, ENLACE_ETOOBIG, "store: object %s is too large", o->id);
+
+    int64_t orig_org = 0;
+    char orig_party[POLICY_PARTY_LEN];
+    int new_origin = 0, refused = 0;
+    int code = originate(s, e, o, &orig_org, orig_party, &new_origin, &refused, out, err);
+    if (code || refused) return code;
 
     /* Is this version stored already? One probe of object_key. */
     sqlite3_stmt *st = stmt(s, o->has_version ? ST_OBJ_MATCH : ST_OBJ_MATCH_NV, err);
@@ -729,7 +1043,7 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
             snprintf(out->reason, sizeof out->reason,
                      "a different object is already stored under this id and version");
         stmt_done(st);
-        return 0;
+        return same ? md_register(s, o, err) : 0;
     }
 
     /* A new version: strictly after everything before it in the collection (invariant 2). */
@@ -769,6 +1083,18 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
     int last_s = !have[0] || strcmp(key, ext[0]) > 0, first_s = !have[1] || strcmp(key, ext[1]) < 0;
     int last_a = !have[2] || strcmp(key, ext[2]) > 0, first_a = !have[3] || strcmp(key, ext[3]) < 0;
     int spec_cmp = have[4] ? strcmp(o->spec_version, ext[4]) : 1;
+    /* The id's latest version (top spec, newest) before this one: this version's copy of the
+     * latest markings, and whether the id's other versions need a new copy (once, at the end
+     * of the envelope). */
+    marks own, latest;
+    int have_latest = 0;
+    if ((code = marks_of(s, e, o, &own, err)) ||
+        (code = latest_marks(s, coll, o->id, &latest, &have_latest, err)))
+        return code;
+    int becomes_latest = spec_cmp > 0 || (spec_cmp == 0 && last_s);
+    const marks *lm = have_latest && !becomes_latest ? &latest : &own;
+    if (becomes_latest && have_latest && !marks_equal(&latest, &own) && (code = dirty_add(e, o->id, err)))
+        return code;
     static const int clr_stmt[4] = {ST_CLR_LAST_S, ST_CLR_FIRST_S, ST_CLR_LAST_A, ST_CLR_FIRST_A};
     const int takes[4] = {last_s && have[0], first_s && have[1], last_a && have[2], first_a && have[3]};
     for (int k = 0; k < 4; k++) {
@@ -779,8 +1105,7 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
         sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, o->spec_version, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, ext[k], -1, SQLITE_STATIC);
-        int code = step_done(s, st, "version flags", err);
-        if (code) return code;
+        if ((code = step_done(s, st, "version flags", err))) return code;
     }
     if (spec_cmp > 0 && have[4]) { /* a higher spec version than any before: the others step down */
         st = stmt(s, ST_CLR_TOP, err);
@@ -788,8 +1113,7 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
         sqlite3_bind_int64(st, 1, coll);
         sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, o->spec_version, -1, SQLITE_STATIC);
-        int code = step_done(s, st, "version flags", err);
-        if (code) return code;
+        if ((code = step_done(s, st, "version flags", err))) return code;
     }
     st = stmt(s, ST_OBJ_INSERT, err);
     if (!st) return ENLACE_EIO;
@@ -807,8 +1131,21 @@ static int put_one(store *s, int64_t coll, const store_object_in *o, int64_t now
     sqlite3_bind_int(st, 12, last_a);
     sqlite3_bind_int(st, 13, first_a);
     sqlite3_bind_text(st, 14, o->body, (int)o->body_len, SQLITE_STATIC);
-    int code = step_done(s, st, "object insert", err);
-    if (code) return code;
+    sqlite3_bind_int64(st, 15, orig_org);
+    sqlite3_bind_text(st, 16, orig_party, -1, SQLITE_STATIC);
+    marks_bind(st, 17, &own);
+    marks_bind(st, 23, lm);
+    if ((code = step_done(s, st, "object insert", err))) return code;
+    if (new_origin) {
+        st = stmt(s, ST_ORIGIN_PUT, err);
+        if (!st) return ENLACE_EIO;
+        sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, orig_org);
+        sqlite3_bind_text(st, 3, orig_party, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, da);
+        if ((code = step_done(s, st, "origin", err))) return code;
+    }
+    if ((code = md_register(s, o, err))) return code;
     *last = da;
     out->result = STORE_ADDED;
     snprintf(out->version, sizeof out->version, "%s", version);
@@ -858,13 +1195,42 @@ static int put_status(store *s, const status_in *sin, const store_put_outcome *o
     return step_done(s, st, "status put", err);
 }
 
-static int put_envelope(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
-                        int64_t now_us, store_put_outcome *outs, const status_in *sin,
-                        enlace_err *err) {
+/* Who writes: actor, or the node's own organization (actor NULL). */
+static int put_env_init(store *s, const store_actor *actor, put_env *e, enlace_err *err) {
+    memset(e, 0, sizeof *e);
+    int64_t self_org = 0;
+    int code = store_self(s, e->actor_party, &self_org, err);
+    if (code) return code;
+    e->actor_org = actor ? actor->org_rowid : self_org;
+    e->from_partner = actor ? actor->from_partner != 0 : 0;
+    if (actor) {
+        store_org o;
+        if ((code = store_org_get_by_rowid(s, actor->org_rowid, &o, err)))
+            return code == ENLACE_ENOTFOUND
+                       ? enlace_err_set(err, ENLACE_EINVAL, "store: no organization %lld writes here",
+                                        (long long)actor->org_rowid)
+                       : code;
+        snprintf(e->actor_party, sizeof e->actor_party, "%s", o.party);
+    } else if (!self_org) {
+        return enlace_err_set(err, ENLACE_EINVAL, "store: the node has no organization of its own (enlace init)");
+    }
+    return 0;
+}
+
+static int put_envelope(store *s, int64_t coll_rowid, const store_actor *actor,
+                        const store_object_in *objs, size_t n, int64_t now_us,
+                        store_put_outcome *outs, const status_in *sin, enlace_err *err) {
     if (!s || (n && (!objs || !outs))) return enlace_err_set(err, ENLACE_EINVAL, "store: bad put");
     long crash_after = crash_env("ENLACE_CRASH_AFTER_OBJECTS");
     int code = tx_begin(s, err);
     if (code) return code;
+    put_env e;
+    if ((code = put_env_init(s, actor, &e, err))) {
+        tx_rollback(s);
+        return code;
+    }
+    e.objs = objs;
+    e.n = n;
     sqlite3_stmt *st = stmt(s, ST_COLL_LAST, err);
     if (!st) {
         tx_rollback(s);
@@ -885,7 +1251,8 @@ static int put_envelope(store *s, int64_t coll_rowid, const store_object_in *obj
     int64_t first_last = last;
     long inserted = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((code = put_one(s, coll_rowid, &objs[i], now_us, &last, &outs[i], err))) {
+        if ((code = put_one(s, &e, coll_rowid, &objs[i], now_us, &last, &outs[i], err))) {
+            free(e.dirty);
             tx_rollback(s);
             return code;
         }
@@ -893,6 +1260,16 @@ static int put_envelope(store *s, int64_t coll_rowid, const store_object_in *obj
             inserted++;
             CRASH_IF(crash_after > 0 && inserted == crash_after);
         }
+    }
+    /* the ids whose latest version's markings changed: each id's versions once */
+    if (e.n_dirty > 1) qsort(e.dirty, e.n_dirty, sizeof *e.dirty, cmp_str);
+    for (size_t i = 0; i < e.n_dirty && !code; i++)
+        if (i == 0 || strcmp(e.dirty[i], e.dirty[i - 1]) != 0)
+            code = refresh_latest(s, coll_rowid, e.dirty[i], err);
+    free(e.dirty);
+    if (code) {
+        tx_rollback(s);
+        return code;
     }
     if (last != first_last) {
         st = stmt(s, ST_COLL_SET_LAST, err);
@@ -920,24 +1297,28 @@ static int put_envelope(store *s, int64_t coll_rowid, const store_object_in *obj
     return 0;
 }
 
-int store_put_objects(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
-                      int64_t now_us, store_put_outcome *outs, enlace_err *err) {
-    return put_envelope(s, coll_rowid, objs, n, now_us, outs, NULL, err);
+int store_put_objects(store *s, int64_t coll_rowid, const store_actor *actor,
+                      const store_object_in *objs, size_t n, int64_t now_us,
+                      store_put_outcome *outs, enlace_err *err) {
+    return put_envelope(s, coll_rowid, actor, objs, n, now_us, outs, NULL, err);
 }
 
-int store_put_objects_status(store *s, int64_t coll_rowid, const store_object_in *objs, size_t n,
-                             int64_t now_us, store_put_outcome *outs, const char *status_id,
+int store_put_objects_status(store *s, int64_t coll_rowid, const store_actor *actor,
+                             const store_object_in *objs, size_t n, int64_t now_us,
+                             store_put_outcome *outs, const char *status_id,
                              int64_t user_rowid, store_status_fn build, void *ctx,
                              enlace_err *err) {
     if (!status_id || !build) return enlace_err_set(err, ENLACE_EINVAL, "store: bad status put");
     status_in sin = {status_id, user_rowid, build, ctx};
-    return put_envelope(s, coll_rowid, objs, n, now_us, outs, &sin, err);
+    return put_envelope(s, coll_rowid, actor, objs, n, now_us, outs, &sin, err);
 }
 
 /* ---- objects: reading and deleting --------------------------------------------------------- */
 
-/* Parameters: ?1 coll, ?2 after_us, ?3 limit + 1, ?4 object_id; lists follow from ?5 in the
- * order ids, types, spec versions, version keys (bind_filter walks the same order). */
+/* Parameters: ?1 coll, ?2 after_us, ?3 limit + 1, ?4 object_id, ?5 the principal and ?6 the
+ * policy context (sqlite3_bind_pointer); lists follow from ?7 in the order ids, types, spec
+ * versions, version keys (bind_lists walks the same order). */
+#define FIRST_LIST_PARAM 7
 static void add_in_list(enlace_buf *b, const char *col, size_t n, int *next) {
     enlace_buf_printf(b, " AND %s IN (", col);
     for (size_t i = 0; i < n; i++) enlace_buf_printf(b, i ? ", ?%d" : "?%d", (*next)++);
@@ -1007,7 +1388,7 @@ static void add_version_filter(enlace_buf *b, const store_query *q, int for_dele
 
 /* Bind the lists in the order build_filter numbered them. Returns 0 or -1 (NULL entry). */
 static int bind_lists(sqlite3_stmt *st, const store_query *q, int for_delete) {
-    int p = 5;
+    int p = FIRST_LIST_PARAM;
     const char *const *lists[3] = {q->ids, q->types, q->spec_versions};
     size_t counts[3] = {q->n_ids, q->n_types, q->n_spec};
     for (int l = 0; l < 3; l++)
@@ -1026,24 +1407,33 @@ static int bind_lists(sqlite3_stmt *st, const store_query *q, int for_delete) {
     return 0;
 }
 
-/* Build the WHERE clause shared by query and delete. */
+/* Build the WHERE clause shared by query and delete. The policy predicate comes last, so that
+ * SQLite evaluates it only on rows the index and the cheap filters let through; it is the same
+ * function for listings, single objects, manifests, versions and deletes (issue 3 must-have 1). */
 static void build_where(enlace_buf *b, const store_query *q, int for_delete) {
-    int next = 5;
+    int next = FIRST_LIST_PARAM;
     enlace_buf_puts(b, " WHERE coll = ?1");
     if (!for_delete) enlace_buf_puts(b, " AND date_added > ?2");
     if (q->object_id) enlace_buf_puts(b, " AND id = ?4");
     if (q->n_ids) add_in_list(b, "id", q->n_ids, &next);
     if (q->n_types) add_in_list(b, "type", q->n_types, &next);
     add_version_filter(b, q, for_delete, &next);
+    enlace_buf_puts(b, " AND enlace_visible(?5, ?6, " STORE_VISIBLE_ARGS ")");
 }
 
 int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
                         enlace_err *err) {
     if (!s || !q || !fn || !more) return enlace_err_set(err, ENLACE_EINVAL, "store: bad query");
+    if (!q->principal) return enlace_err_set(err, ENLACE_EINVAL, "store: a read needs a principal");
     if (q->limit == 0) return enlace_err_set(err, ENLACE_EINVAL, "store: limit must be > 0");
     *more = 0;
+    policy_context pc;
+    int code = store_policy_context(s, q->coll_rowid, q->principal, &pc, err);
+    if (code == ENLACE_ENOTFOUND) return 0; /* no collection: nothing matches */
+    if (code) return code;
     enlace_buf sql = ENLACE_BUF_INIT;
-    enlace_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, body FROM object");
+    enlace_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, body, orig_org, "
+                          "orig_party, rowid FROM object");
     /* one id (or a few): probe object_key rather than walk the collection in date order */
     if (q->object_id || q->n_ids) enlace_buf_puts(&sql, " INDEXED BY object_key");
     build_where(&sql, q, 0);
@@ -1059,12 +1449,14 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
     sqlite3_bind_int64(st, 2, q->after_us);
     sqlite3_bind_int64(st, 3, q->limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)q->limit + 1);
     if (q->object_id) sqlite3_bind_text(st, 4, q->object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_pointer(st, 5, (void *)q->principal, STORE_PTR_PRINCIPAL, NULL);
+    sqlite3_bind_pointer(st, 6, &pc, STORE_PTR_CONTEXT, NULL);
     if (bind_lists(st, q, 0)) {
         stmt_done(st);
         return enlace_err_set(err, ENLACE_EINVAL, "store: NULL entry in a filter list");
     }
     size_t delivered = 0;
-    int rc, code = 0;
+    int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (delivered == q->limit) {
             *more = 1;
@@ -1077,6 +1469,9 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
             .version = (const char *)sqlite3_column_text(st, 3),
             .date_added = sqlite3_column_int64(st, 4),
             .body = (const char *)sqlite3_column_text(st, 5),
+            .orig_org = sqlite3_column_int64(st, 6),
+            .orig_party = (const char *)sqlite3_column_text(st, 7),
+            .rowid = sqlite3_column_int64(st, 8),
         };
         r.body_len = (size_t)sqlite3_column_bytes(st, 5);
         delivered++;
@@ -1090,38 +1485,81 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
     return code;
 }
 
+/* Bind what a delete statement built by build_where needs (coll, id, principal, context,
+ * lists). */
+static int bind_delete(sqlite3_stmt *st, const store_query *q, policy_context *pc) {
+    sqlite3_bind_int64(st, 1, q->coll_rowid);
+    sqlite3_bind_text(st, 4, q->object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_pointer(st, 5, (void *)q->principal, STORE_PTR_PRINCIPAL, NULL);
+    sqlite3_bind_pointer(st, 6, pc, STORE_PTR_CONTEXT, NULL);
+    return bind_lists(st, q, 1);
+}
+
 int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlace_err *err) {
     if (!s || !q || !q->object_id || !n_deleted)
         return enlace_err_set(err, ENLACE_EINVAL, "store: delete needs an object id");
+    if (!q->principal) return enlace_err_set(err, ENLACE_EINVAL, "store: a delete needs a principal");
     *n_deleted = 0;
-    enlace_buf sql = ENLACE_BUF_INIT;
-    enlace_buf_puts(&sql, "DELETE FROM object");
-    build_where(&sql, q, 1);
-    if (sql.oom) {
-        enlace_buf_free(&sql);
+    policy_context pc;
+    int code = store_policy_context(s, q->coll_rowid, q->principal, &pc, err);
+    if (code) return code;
+    /* First what the principal sees of the matched versions (a version it may not see is not
+     * there for it: 404, its existence never leaks), then whether it originated them (only the
+     * originator deletes: 403), then the delete itself, all in one write transaction. */
+    enlace_buf sel = ENLACE_BUF_INIT, del = ENLACE_BUF_INIT;
+    enlace_buf_puts(&sel, "SELECT count(*), min(orig_org) FROM object");
+    build_where(&sel, q, 1);
+    enlace_buf_puts(&del, "DELETE FROM object");
+    build_where(&del, q, 1);
+    if (sel.oom || del.oom) {
+        enlace_buf_free(&sel);
+        enlace_buf_free(&del);
         return enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
     }
-    sqlite3_stmt *st = qstmt(s, sql.p, err);
-    enlace_buf_free(&sql);
-    if (!st) return err ? err->code : ENLACE_EIO;
-    int code = tx_begin(s, err);
-    if (code) return code;
-    sqlite3_bind_int64(st, 1, q->coll_rowid);
-    sqlite3_bind_text(st, 4, q->object_id, -1, SQLITE_STATIC);
-    if (bind_lists(st, q, 1)) {
+    if ((code = tx_begin(s, err))) {
+        enlace_buf_free(&sel);
+        enlace_buf_free(&del);
+        return code;
+    }
+    sqlite3_stmt *st = qstmt(s, sel.p, err);
+    enlace_buf_free(&sel);
+    if (!st) {
+        enlace_buf_free(&del);
+        tx_rollback(s);
+        return err ? err->code : ENLACE_EIO;
+    }
+    if (bind_delete(st, q, &pc)) {
         stmt_done(st);
+        enlace_buf_free(&del);
         tx_rollback(s);
         return enlace_err_set(err, ENLACE_EINVAL, "store: NULL entry in a filter list");
     }
+    int rc = sqlite3_step(st);
+    int64_t seen = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t orig = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    if (rc != SQLITE_ROW) code = db_fail(s, err, "delete");
+    stmt_done(st);
+    if (!code && seen == 0)
+        code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no matching version of %s", q->object_id);
+    if (!code && orig != q->principal->org)
+        code = enlace_err_set(err, ENLACE_EDENIED, "store: only the originator of %s deletes it", q->object_id);
+    if (code) {
+        enlace_buf_free(&del);
+        tx_rollback(s);
+        return code;
+    }
+    st = qstmt(s, del.p, err);
+    enlace_buf_free(&del);
+    if (!st) {
+        tx_rollback(s);
+        return err ? err->code : ENLACE_EIO;
+    }
+    bind_delete(st, q, &pc);
     if ((code = step_done(s, st, "delete", err))) {
         tx_rollback(s);
         return code;
     }
     size_t n = (size_t)sqlite3_changes(s->db);
-    if (n == 0) {
-        tx_rollback(s);
-        return enlace_err_set(err, ENLACE_ENOTFOUND, "store: no matching version of %s", q->object_id);
-    }
     st = stmt(s, ST_OBJ_FLAGS, err);
     if (!st) {
         tx_rollback(s);
@@ -1129,7 +1567,8 @@ int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlac
     }
     sqlite3_bind_int64(st, 1, q->coll_rowid);
     sqlite3_bind_text(st, 2, q->object_id, -1, SQLITE_STATIC);
-    if ((code = step_done(s, st, "version flags", err)) || (code = tx_commit(s, err))) {
+    if ((code = step_done(s, st, "version flags", err)) ||
+        (code = refresh_latest(s, q->coll_rowid, q->object_id, err)) || (code = tx_commit(s, err))) {
         tx_rollback(s);
         return code;
     }

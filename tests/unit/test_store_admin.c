@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "test_store_node.h"
 
 typedef struct fixture {
     char dir[64];
     char path[96];
     store *s;
+    int64_t org;   /* the node's own organization (MX, "CCN") */
 } fixture;
 
 static int setup(void **state) {
@@ -27,6 +29,7 @@ static int setup(void **state) {
     snprintf(f->path, sizeof f->path, "%s/node.db", f->dir);
     enlace_err err;
     if (store_open(f->path, 1, &f->s, &err) != 0) return -1;
+    if (!(f->org = test_node_init(f->s, "MX", "CCN"))) return -1;
     *state = f;
     return 0;
 }
@@ -170,7 +173,7 @@ static void test_collections_and_grants(void **state) {
                      ENLACE_ECONFLICT);
 
     store_user u;
-    assert_int_equal(store_user_add(f->s, "ana", "analyst", "CCN", NULL, 1, &u, &err), 0);
+    assert_int_equal(store_user_add(f->s, "ana", STORE_ROLE_ANALYST, f->org, NULL, 1, &u, &err), 0);
     /* find by alias and by id; flags for the user */
     assert_int_equal(store_collection_find(f->s, "alpha", u.rowid, &got, &err), 0);
     assert_int_equal(got.rowid, a.rowid);
@@ -209,13 +212,16 @@ static void test_users(void **state) {
     fixture *f = *state;
     enlace_err err;
     store_user u, g;
-    assert_int_equal(store_user_add(f->s, "ana", "analyst", "CCN", "$argon2id$v=19$x", 42, &u, &err), 0);
-    assert_int_equal(store_user_add(f->s, "ana", "admin", NULL, NULL, 43, NULL, &err), ENLACE_ECONFLICT);
-    assert_int_equal(store_user_add(f->s, "bob", "admin", NULL, NULL, 44, NULL, &err), 0);
+    assert_int_equal(store_user_add(f->s, "ana", STORE_ROLE_ANALYST | STORE_ROLE_APPROVER, f->org,
+                                    "$argon2id$v=19$x", 42, &u, &err), 0);
+    assert_int_equal(store_user_add(f->s, "ana", STORE_ROLE_ADMIN, f->org, NULL, 43, NULL, &err), ENLACE_ECONFLICT);
+    assert_int_equal(store_user_add(f->s, "bob", STORE_ROLE_ADMIN, f->org, NULL, 44, NULL, &err), 0);
     assert_int_equal(store_user_get(f->s, "ana", &g, &err), 0);
     assert_int_equal(g.rowid, u.rowid);
-    assert_string_equal(g.role, "analyst");
+    assert_int_equal(g.roles, STORE_ROLE_ANALYST | STORE_ROLE_APPROVER);
+    assert_int_equal(g.org_rowid, f->org);
     assert_string_equal(g.org, "CCN");
+    assert_string_equal(g.party, "MX");
     assert_string_equal(g.pw_hash, "$argon2id$v=19$x");
     assert_int_equal(g.created_us, 42);
     assert_int_equal(g.disabled, 0);
@@ -241,7 +247,7 @@ static void test_tokens(void **state) {
     fixture *f = *state;
     enlace_err err;
     store_user u;
-    assert_int_equal(store_user_add(f->s, "ana", "analyst", NULL, NULL, 1, &u, &err), 0);
+    assert_int_equal(store_user_add(f->s, "ana", STORE_ROLE_ANALYST, f->org, NULL, 1, &u, &err), 0);
     unsigned char h1[32], h2[32];
     memset(h1, 0xa1, sizeof h1);
     memset(h2, 0xa1, sizeof h2);

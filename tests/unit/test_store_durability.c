@@ -15,11 +15,13 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "test_store_node.h"
 
 typedef struct fixture {
     char dir[64];
     char path[96];
     int64_t coll;
+    int64_t org;   /* the node's own organization */
 } fixture;
 
 static int setup(void **state) {
@@ -31,6 +33,7 @@ static int setup(void **state) {
     store *s = NULL;
     store_collection c;
     if (store_open(f->path, 1, &s, &err) != 0) return -1;
+    if (!(f->org = test_node_init(s, "MX", "SSPC"))) return -1;
     if (store_collection_create(s, NULL, "Test", NULL, NULL, &c, &err) != 0) return -1;
     f->coll = c.rowid;
     store_close(s);
@@ -84,7 +87,7 @@ static int post_in_child(fixture *f, const char *name, const char *value) {
         mkenv(&e, 1);
         store_put_outcome outs[NOBJ];
         if (store_open(f->path, 0, &s, &err) != 0) _exit(3);
-        if (store_put_objects(s, f->coll, e.in, NOBJ, 1000, outs, &err) != 0) _exit(4);
+        if (store_put_objects(s, f->coll, NULL, e.in, NOBJ, 1000, outs, &err) != 0) _exit(4);
         store_close(s);
         _exit(0);
     }
@@ -132,7 +135,7 @@ static void test_kill_after_commit_keeps_all(void **state) {
     mkenv(&e, 2);
     store_put_outcome outs[NOBJ];
     assert_int_equal(store_open(f->path, 0, &s, &err), 0);
-    assert_int_equal(store_put_objects(s, f->coll, e.in, NOBJ, 1000, outs, &err), 0);
+    assert_int_equal(store_put_objects(s, f->coll, NULL, e.in, NOBJ, 1000, outs, &err), 0);
     assert_int_equal(outs[0].date_added, 1000 + NOBJ);
     store_close(s);
 }
@@ -168,7 +171,7 @@ static void *write_many(void *arg) {
         mkenv(&e, w->tag * 1000 + i);
         store_put_outcome outs[NOBJ];
         /* the same fixed clock in both writers: ties must still be broken */
-        if (store_put_objects(s, w->f->coll, e.in, NOBJ, 5000, outs, &err) != 0) w->failures++;
+        if (store_put_objects(s, w->f->coll, NULL, e.in, NOBJ, 5000, outs, &err) != 0) w->failures++;
     }
     store_close(s);
     return NULL;
@@ -199,7 +202,8 @@ static void test_two_writers_interleave_in_order(void **state) {
     enlace_err err;
     store *s = NULL;
     assert_int_equal(store_open(f->path, 0, &s, &err), 0);
-    store_query q = {.coll_rowid = f->coll, .after_us = -1, .limit = 100000};
+    policy_principal p = test_principal(POLICY_USER, f->org, "SSPC", "MX", "MX");
+    store_query q = {.coll_rowid = f->coll, .after_us = -1, .limit = 100000, .principal = &p};
     int more = 0;
     prev_da = -1;
     order_ok = 1;

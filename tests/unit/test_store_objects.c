@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "test_store_node.h"
 
 #define MAXROWS 4096
 
@@ -28,6 +29,7 @@ typedef struct fixture {
     char path[96];
     store *s;
     int64_t coll;
+    policy_principal p;      /* the node's own organization: sees everything (rule 1) */
     got_row rows[MAXROWS];
     size_t n;
 } fixture;
@@ -40,6 +42,9 @@ static int setup(void **state) {
     enlace_err err;
     store_collection c;
     if (store_open(f->path, 1, &f->s, &err) != 0) return -1;
+    int64_t org = test_node_init(f->s, "MX", "SSPC");
+    if (!org) return -1;
+    f->p = test_principal(POLICY_USER, org, "SSPC", "MX", "MX");
     if (store_collection_create(f->s, NULL, "Test", NULL, NULL, &c, &err) != 0) return -1;
     f->coll = c.rowid;
     *state = f;
@@ -96,7 +101,7 @@ static void mkobj(obj *o, const char *id, const char *spec, const char *modified
 static store_put_outcome put1(fixture *f, const store_object_in *in, int64_t now_us) {
     enlace_err err;
     store_put_outcome out;
-    assert_int_equal(store_put_objects(f->s, f->coll, in, 1, now_us, &out, &err), 0);
+    assert_int_equal(store_put_objects(f->s, f->coll, NULL, in, 1, now_us, &out, &err), 0);
     return out;
 }
 
@@ -117,6 +122,7 @@ static int run(fixture *f, store_query q) {
     enlace_err err;
     int more = -1;
     q.coll_rowid = f->coll;
+    q.principal = &f->p;
     if (!q.limit) q.limit = MAXROWS - 1;
     f->n = 0;
     assert_int_equal(store_query_objects(f->s, &q, collect, f, &more, &err), 0);
@@ -145,7 +151,7 @@ static void test_date_added_strictly_increasing(void **state) {
     const int64_t now = 1700000000000000LL;
     for (int e = 0; e < 3; e++) {
         for (int i = 0; i < 100; i++) in[i] = objs[e * 100 + i].in;
-        assert_int_equal(store_put_objects(f->s, f->coll, in, 100, now, outs, &err), 0);
+        assert_int_equal(store_put_objects(f->s, f->coll, NULL, in, 100, now, outs, &err), 0);
         for (int i = 0; i < 100; i++) {
             assert_int_equal(outs[i].result, STORE_ADDED);
             assert_int_equal(outs[i].date_added, now + e * 100 + i);
@@ -203,7 +209,7 @@ static void test_first_last_out_of_order(void **state) {
     enlace_err err;
     size_t nd = 0;
     const char *k3[] = {v3.key};
-    store_query d = {.coll_rowid = f->coll, .object_id = ID_A, .version_keys = k3, .n_version_keys = 1};
+    store_query d = {.principal = &f->p, .coll_rowid = f->coll, .object_id = ID_A, .version_keys = k3, .n_version_keys = 1};
     assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0);
     assert_int_equal(nd, 1);
     run(f, Q0);
@@ -238,7 +244,7 @@ static void test_delete_all_versions(void **state) {
     put1(f, &a2.in, 2);
     put1(f, &b1.in, 3);
     size_t nd = 0;
-    store_query d = {.coll_rowid = f->coll, .object_id = ID_A};
+    store_query d = {.principal = &f->p, .coll_rowid = f->coll, .object_id = ID_A};
     assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0); /* no filter: every version */
     assert_int_equal(nd, 2);
     /* match[version]=all without a spec filter also reaches every spec (then GET is 404) */
@@ -377,7 +383,7 @@ static void test_duplicate_and_conflict(void **state) {
     mkobj(&c, ID_C, "2.1", "2021-05-05T00:00:00.000Z", "c");
     store_object_in in[4] = {b.in, b_dup.in, b_bad.in, c.in};
     store_put_outcome outs[4];
-    assert_int_equal(store_put_objects(f->s, f->coll, in, 4, 500, outs, &err), 0);
+    assert_int_equal(store_put_objects(f->s, f->coll, NULL, in, 4, 500, outs, &err), 0);
     assert_int_equal(outs[0].result, STORE_ADDED);
     assert_int_equal(outs[1].result, STORE_DUPLICATE);
     assert_int_equal(outs[1].date_added, outs[0].date_added);
@@ -452,7 +458,7 @@ static void test_paging_every_row_once(void **state) {
         store_put_outcome outs[7];
         size_t k = n - i < 7 ? n - i : 7;
         for (size_t j = 0; j < k; j++) in[j] = objs[i + j].in;
-        assert_int_equal(store_put_objects(f->s, f->coll, in, k, 1000, outs, &err), 0);
+        assert_int_equal(store_put_objects(f->s, f->coll, NULL, in, k, 1000, outs, &err), 0);
     }
     unsigned modes[] = {0, STORE_V_ALL, STORE_V_FIRST};
     size_t expect[] = {50, n, 50};
@@ -498,7 +504,7 @@ static void test_match_id_type_version(void **state) {
     m1.in.type = "malware";
     store_object_in in[4] = {a1.in, a2.in, b1.in, m1.in};
     store_put_outcome outs[4];
-    assert_int_equal(store_put_objects(f->s, f->coll, in, 4, 1, outs, &err), 0);
+    assert_int_equal(store_put_objects(f->s, f->coll, NULL, in, 4, 1, outs, &err), 0);
 
     store_query q = Q0;
     const char *ids[] = {ID_B, ID_A};
@@ -566,12 +572,12 @@ static void test_collections_are_separate(void **state) {
     obj a;
     mkobj(&a, ID_A, "2.1", "2021-01-01T00:00:00.000Z", "a");
     store_put_outcome o;
-    assert_int_equal(store_put_objects(f->s, other.rowid, &a.in, 1, 5, &o, &err), 0);
+    assert_int_equal(store_put_objects(f->s, other.rowid, NULL, &a.in, 1, 5, &o, &err), 0);
     assert_int_equal(o.result, STORE_ADDED);
     o = put1(f, &a.in, 5); /* the same version in another collection is new here */
     assert_int_equal(o.result, STORE_ADDED);
     assert_int_equal(o.date_added, 5); /* each collection has its own date_added sequence */
-    assert_int_equal(store_put_objects(f->s, 9999, &a.in, 1, 5, &o, &err), ENLACE_ENOTFOUND);
+    assert_int_equal(store_put_objects(f->s, 9999, NULL, &a.in, 1, 5, &o, &err), ENLACE_ENOTFOUND);
 }
 
 /* store_status_fn for the tests: the status names the outcome it was built from. */
@@ -600,7 +606,7 @@ static void test_put_with_status(void **state) {
     mkobj(&b, ID_B, "2.1", "2021-01-01T00:00:00.000Z", "b");
     store_put_outcome o;
     status_ctx c = {0};
-    assert_int_equal(store_put_objects_status(f->s, f->coll, &a.in, 1, 5, &o, "st-1", 7, build_status, &c, &err), 0);
+    assert_int_equal(store_put_objects_status(f->s, f->coll, NULL, &a.in, 1, 5, &o, "st-1", 7, build_status, &c, &err), 0);
     assert_int_equal(c.calls, 1);
     char *json = NULL;
     assert_int_equal(store_status_get(f->s, "st-1", 7, 6, 100, &json, &err), 0);
@@ -608,7 +614,7 @@ static void test_put_with_status(void **state) {
     free(json);
 
     status_ctx bad = {.fail = ENLACE_ENOMEM};
-    assert_int_equal(store_put_objects_status(f->s, f->coll, &b.in, 1, 6, &o, "st-2", 7, build_status, &bad, &err),
+    assert_int_equal(store_put_objects_status(f->s, f->coll, NULL, &b.in, 1, 6, &o, "st-2", 7, build_status, &bad, &err),
                      ENLACE_ENOMEM);
     assert_int_equal(store_status_get(f->s, "st-2", 7, 7, 100, &json, &err), ENLACE_ENOTFOUND);
     run(f, Q0);
@@ -628,10 +634,10 @@ static void test_read_transaction(void **state) {
     run(f, Q0);
     assert_int_equal(f->n, 1);
     store_put_outcome o;
-    assert_int_not_equal(store_put_objects(f->s, f->coll, &a.in, 1, 6, &o, &err), 0);
+    assert_int_not_equal(store_put_objects(f->s, f->coll, NULL, &a.in, 1, 6, &o, &err), 0);
     assert_int_equal(store_read_end(f->s, &err), 0);
     assert_int_equal(store_read_end(f->s, &err), 0);
-    assert_int_equal(store_put_objects(f->s, f->coll, &a.in, 1, 6, &o, &err), 0);
+    assert_int_equal(store_put_objects(f->s, f->coll, NULL, &a.in, 1, 6, &o, &err), 0);
     assert_int_equal(o.result, STORE_DUPLICATE);
 }
 
@@ -650,6 +656,7 @@ static void test_consumer_stop(void **state) {
     put1(f, &a.in, 5);
     store_query q = Q0;
     q.coll_rowid = f->coll;
+    q.principal = &f->p;
     q.limit = 10;
     int more = 0;
     assert_int_equal(store_query_objects(f->s, &q, stop_now, NULL, &more, &err), ENLACE_EIO);
@@ -657,6 +664,15 @@ static void test_consumer_stop(void **state) {
     assert_int_equal(f->n, 1);
     q.limit = 0;
     assert_int_equal(store_query_objects(f->s, &q, stop_now, NULL, &more, &err), ENLACE_EINVAL);
+    /* no principal: no read at all (issue 3 must-have 1: no path around the decision) */
+    q.limit = 10;
+    q.principal = NULL;
+    assert_int_equal(store_query_objects(f->s, &q, stop_now, NULL, &more, &err), ENLACE_EINVAL);
+    store_query d = {.coll_rowid = f->coll, .object_id = ID_A};
+    size_t nd = 0;
+    assert_int_equal(store_delete_object(f->s, &d, &nd, &err), ENLACE_EINVAL);
+    run(f, Q0);
+    assert_int_equal(f->n, 1);
 }
 
 /* Regression: adding a version cost O(versions) row work (O(n^2) flag recomputation), so one
@@ -682,7 +698,7 @@ static void test_many_versions_one_envelope(void **state) {
         in[i] = o[i].in;
     }
     enlace_err err;
-    assert_int_equal(store_put_objects(f->s, f->coll, in, N, 100, out, &err), 0);
+    assert_int_equal(store_put_objects(f->s, f->coll, NULL, in, N, 100, out, &err), 0);
     for (int i = 0; i < N; i++) assert_int_equal(out[i].result, STORE_ADDED);
 
     store_query q = Q0; /* default: last of the latest spec (2.1) */
