@@ -3,19 +3,21 @@
 
 #include <string.h>
 
-/* Whether the comma-framed list `list` (",MX,US,") contains the item `item` as a whole entry.
- * The needle ",item," is built on the stack: no allocation, no locale, because this runs once
- * per row inside SQLite queries. An empty item never matches (",," is the empty list, and a
- * principal without a party or identity must not match it). */
+/* Whether the comma-framed list `list` (",MX,US,") contains the item `item` as a whole entry:
+ * a scan of the entries, each compared in place. No allocation, no locale, no strstr set-up,
+ * because this runs once or twice per row inside SQLite queries. An empty item never matches
+ * (",," is the empty list, and a principal without a party or identity must not match it). */
 static int list_has(const char *list, const char *item) {
-    char needle[POLICY_IDENTITY_LEN + 2];
     size_t n = strlen(item);
-    if (list == NULL || n == 0 || n + 3 > sizeof needle) return 0;
-    needle[0] = ',';
-    memcpy(needle + 1, item, n);
-    needle[n + 1] = ',';
-    needle[n + 2] = '\0';
-    return strstr(list, needle) != NULL;
+    if (list == NULL || n == 0 || list[0] != ',') return 0;
+    for (const char *e = list + 1; *e != '\0';) {
+        /* e starts an entry; it matches when the item is followed by the entry's closing comma */
+        if (e[0] == item[0] && strncmp(e, item, n) == 0 && e[n] == ',') return 1;
+        const char *comma = strchr(e, ',');
+        if (comma == NULL) return 0;
+        e = comma + 1;
+    }
+    return 0;
 }
 
 /* The principal's party is the originator's party (both non-empty: an unset party is nobody). */
