@@ -95,16 +95,14 @@ class MxNode(Scenario, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         n = cls.node = Node(party="MX", org="SSPC")
-        c = n.cli
-        d = n.dir
-        c("org", "add", d, "UIN-7", "--identity", ID["UIN-7"])
-        c("org", "add", d, "FGR", "--identity", ID["FGR"])
-        c("org", "add", d, "DEA", "--party", "US", "--identity", ID["DEA"])
-        c("org", "add", d, "HSI", "--party", "US", "--identity", ID["HSI"])
-        c("org", "add", d, "US-NODE", "--party", "US", "--identity", ID["US-NODE"])
-        c("org", "add", d, "GT-NODE", "--party", "GT", "--identity", ID["GT-NODE"])
-        c("org", "vet", d, "DEA", "--until", "2099-12-31")
-        c("org", "vet", d, "HSI", "--until", "2020-01-01")  # expired long ago
+        n.add_org("UIN-7", identity=ID["UIN-7"])
+        n.add_org("FGR", identity=ID["FGR"])
+        n.add_org("DEA", party="US", identity=ID["DEA"])
+        n.add_org("HSI", party="US", identity=ID["HSI"])
+        n.add_org("US-NODE", party="US", identity=ID["US-NODE"])
+        n.add_org("GT-NODE", party="GT", identity=ID["GT-NODE"])
+        n.vet("DEA", "2099-12-31")
+        n.vet("HSI", "2020-01-01")  # expired long ago
         n.add_user("ana.ruiz", role="analyst", org="SSPC")
         n.add_user("uin7.analyst", role="analyst", org="UIN-7")
         n.add_user("luis.mora", role="approver", org="UIN-7")
@@ -114,9 +112,7 @@ class MxNode(Scenario, unittest.TestCase):
         n.add_user("gt-node", role="partner", org="GT-NODE")
         cls.joint = n.create_collection("Joint targeting", alias="joint")
         cls.internal = n.create_collection("SSPC internal", alias="internal")
-        r = c("collection", "create", d, "--title", "Public designations", "--alias", "public",
-              "--default-tlp", "clear", "--json")
-        cls.public = json.loads(r.stdout)["id"]
+        cls.public = n.create_collection("Public designations", alias="public", default_tlp="clear")
         for coll in (cls.joint, cls.internal, cls.public):
             n.grant(coll, "ana.ruiz", read=True, write=True)
             n.grant(coll, "luis.mora", read=True, write=False)
@@ -126,9 +122,9 @@ class MxNode(Scenario, unittest.TestCase):
         n.grant(cls.joint, "sam.price", read=True, write=False)
         # The liaison gets a write grant too: its role, not the grant, keeps it from writing.
         n.grant(cls.internal, "kate.doyle", read=True, write=True)
-        c("agreement", "set", d, "--partner", "US", "--collection", "joint")
-        c("agreement", "set", d, "--partner", "GT", "--collection", "joint", "--max-tlp", "green")
-        c("agreement", "set", d, "--partner", "US", "--collection", "public")
+        n.agreement("US", "joint")
+        n.agreement("GT", "joint", max_tlp="green")
+        n.agreement("US", "public")
         n.start()
         cls.o = o = {}
         past = "2021-06-30T00:00:00.000Z"
@@ -454,6 +450,7 @@ class MxNode(Scenario, unittest.TestCase):
                 for o in orgs.values():
                     self.assertEqual(o["type"], "identity")
                     self.assertEqual(o["identity_class"], "organization")
+                    self.assertEqual(o.get("object_marking_refs"), [TLP2["clear"]], "published as TLP:CLEAR")
                 vet = {(v["organization"], v["party"], v["vetted_by"]): v["until"] for v in p["vettings"]}
                 self.assertEqual(set(vet), {(ID["DEA"], "US", "MX"), (ID["HSI"], "US", "MX")})
                 self.assertTrue(vet[(ID["DEA"], "US", "MX")].startswith("2099-12-31T") or
@@ -509,19 +506,18 @@ class UsNodeVetting(Scenario, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         n = cls.node = Node(party="US", org="US-NODE")
-        c, d = n.cli, n.dir
-        c("org", "add", d, "HSI", "--identity", ID["HSI"])
-        c("org", "add", d, "SSPC", "--party", "MX", "--identity", ID["SSPC"])
-        c("org", "add", d, "UIN-7", "--party", "MX", "--identity", ID["UIN-7"])
-        c("org", "add", d, "GT-NODE", "--party", "GT", "--identity", ID["GT-NODE"])
-        c("org", "vet", d, "UIN-7", "--until", "2099-12-31")
+        n.add_org("HSI", identity=ID["HSI"])
+        n.add_org("SSPC", party="MX", identity=ID["SSPC"])
+        n.add_org("UIN-7", party="MX", identity=ID["UIN-7"])
+        n.add_org("GT-NODE", party="GT", identity=ID["GT-NODE"])
+        n.vet("UIN-7", "2099-12-31")
         n.add_user("sam.price", role="analyst", org="HSI")
         n.add_user("mx-node", role="partner", org="SSPC")
         n.add_user("gt-node", role="partner", org="GT-NODE")
         cls.joint = n.create_collection("Joint targeting", alias="joint")
         n.grant(cls.joint, "sam.price", read=True, write=True)
-        c("agreement", "set", d, "--partner", "MX", "--collection", "joint")
-        c("agreement", "set", d, "--partner", "GT", "--collection", "joint", "--max-tlp", "green")
+        n.agreement("MX", "joint")
+        n.agreement("GT", "joint", max_tlp="green")
         n.start()
         cls.o = {
             "plain": obj("plain", tlp=TLP2["green"], releasable_to=["MX", "GT"]),
@@ -554,7 +550,7 @@ class UsNodeVetting(Scenario, unittest.TestCase):
                         self.assertError(r, 404)
 
     def test_directory_names_the_vetting(self):
-        r = self.node.get("/enlace/v1/directory", user="mx-node")
+        r = self.node.get("/enlace/v1/directory", user="mx-node", accept="application/json")
         self.assertEqual(r.status_code, 200, r.text[:300])
         p = json.loads(r.json()["payload"])
         self.assertEqual(p["party"], "US")
