@@ -15,9 +15,9 @@
 /* argv[0] is the command name ("init", "serve", ...); the rest are its arguments. */
 int cli_init(int argc, char **argv);        /* enlace init DIR --party XX --org NAME */
 int cli_serve(int argc, char **argv);       /* enlace serve DIR [--listen 127.0.0.1:PORT] ... */
-int cli_user(int argc, char **argv);        /* enlace user add|list|disable ... */
+int cli_user(int argc, char **argv);        /* enlace user add (org, roles)|list|disable ... */
 int cli_token(int argc, char **argv);       /* enlace token create|revoke|list ... */
-int cli_collection(int argc, char **argv);  /* enlace collection create|list|grant ... */
+int cli_collection(int argc, char **argv);  /* enlace collection create|list|grant|set ... */
 int cli_push(int argc, char **argv);        /* enlace push --url URL --collection ID FILE... */
 int cli_get(int argc, char **argv);         /* enlace get --url URL --collection ID [filters] */
 int cli_party(int argc, char **argv);       /* enlace party add|list DIR ... (party.c) */
