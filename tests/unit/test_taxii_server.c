@@ -1,5 +1,6 @@
 /* test_taxii_server.c - server start-up rules: plain HTTP only on loopback (T§1.6.6), listen
- * address parsing, real port reporting, and a cursor key made once and kept across restarts. */
+ * address parsing, real port reporting, a cursor key made once and kept across restarts, and
+ * the node key (node.key beside the store) that signs the directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "store/store.h"
 #include "taxii/server.h"
@@ -103,10 +106,68 @@ static void reports_port_and_keeps_cursor_key(void **state) {
     assert_string_equal(key1, key2);
 }
 
+static void write_text(const char *path, const char *text) {
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+/* Without node.key the node still serves (the directory answers 503); a node.key that is not a
+ * base64 Ed25519 secret key refuses the start rather than run unable to sign; a real one (as
+ * `enlace init` writes it, with its newline) is accepted, found beside the store by default. */
+static void node_key_rules(void **state) {
+    fixture *f = *state;
+    taxii_server *srv = NULL;
+    enlace_err err;
+    char key[160];
+    snprintf(key, sizeof key, "%s/node.key", f->dir);
+    assert_int_equal(start_with(f, "127.0.0.1:0", &srv, &err), 0);
+    taxii_server_stop(srv, 1000);
+    srv = NULL;
+
+    write_text(key, "not a key\n");
+    assert_int_equal(start_with(f, "127.0.0.1:0", &srv, &err), ENLACE_EIO);
+    assert_null(srv);
+    assert_non_null(strstr(err.msg, "node.key"));
+    /* A valid base64 of the wrong length (a 32-byte public key) is no secret key either. */
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_keypair(pk, sk);
+    char b64[sodium_base64_ENCODED_LEN(crypto_sign_SECRETKEYBYTES, sodium_base64_VARIANT_ORIGINAL)];
+    char text[sizeof b64 + 2];
+    sodium_bin2base64(b64, sizeof b64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(text, sizeof text, "%s\n", b64);
+    write_text(key, text);
+    assert_int_equal(start_with(f, "127.0.0.1:0", &srv, &err), ENLACE_EIO);
+
+    sodium_bin2base64(b64, sizeof b64, sk, sizeof sk, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(text, sizeof text, "%s\n", b64);
+    write_text(key, text);
+    assert_int_equal(start_with(f, "127.0.0.1:0", &srv, &err), 0);
+    taxii_server_stop(srv, 1000);
+    /* An explicit path wins over the default one: a bad key beside the store is not read. */
+    char key2[160];
+    snprintf(key2, sizeof key2, "%s/other.key", f->dir);
+    write_text(key2, text);
+    write_text(key, "not a key\n");
+    taxii_config c;
+    taxii_config_defaults(&c);
+    c.db_path = f->db;
+    c.listen = "127.0.0.1:0";
+    c.threads = 1;
+    c.node_key_path = key2;
+    srv = NULL;
+    assert_int_equal(taxii_server_start(&c, &srv, &err), 0);
+    taxii_server_stop(srv, 1000);
+    unlink(key2);
+    unlink(key);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(refuses_bad_configs),
         cmocka_unit_test(reports_port_and_keeps_cursor_key),
+        cmocka_unit_test(node_key_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
