@@ -17,7 +17,10 @@ sqlite3 *store_sqlite(store *s);
 sqlite3_stmt *store_cached_stmt(store *s, const char *sql, enlace_err *err);
 /* err from the connection's last SQLite error: ENLACE_EBUSY when locked, else ENLACE_EIO. */
 int store_sqlite_fail(store *s, enlace_err *err, const char *what);
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback only when a transaction is open). */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback only when a transaction is open). They nest:
+ * store calls made between store_tx_begin and store_tx_commit join that one transaction (their
+ * own begin/commit only count), so a caller can commit several calls and an audit leaf at once;
+ * an inner rollback ends the whole transaction and the outer commit then fails. */
 int store_tx_begin(store *s, enlace_err *err);
 int store_tx_commit(store *s, enlace_err *err);
 void store_tx_rollback(store *s);
@@ -43,12 +46,15 @@ int store_self(store *s, char party[POLICY_PARTY_LEN], int64_t *org_rowid, enlac
 /* The predicate's SQL function (org.c): enlace_visible(principal, context, orig_org,
  * orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by, l_tlp, l_rel_to,
  * l_rel_orgs, l_orcon, l_vetted_only, l_review_by) -> 1 when policy_visible allows the version,
- * else 0. principal and context are bound with sqlite3_bind_pointer under these type names. */
+ * else 0; enlace_visible(principal, context, STORE_VISIBLE_ARGS_LATEST) for rows that are their
+ * id's latest version (is_top_spec = 1 AND is_last_s = 1: their l_ columns equal their own).
+ * principal and context are bound with sqlite3_bind_pointer under these type names. */
 #define STORE_PTR_PRINCIPAL "enlace_principal"
 #define STORE_PTR_CONTEXT "enlace_context"
-#define STORE_VISIBLE_ARGS \
-    "orig_org, orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by, " \
-    "l_tlp, l_rel_to, l_rel_orgs, l_orcon, l_vetted_only, l_review_by"
+#define STORE_VISIBLE_ARGS_LATEST \
+    "orig_org, orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by"
+#define STORE_VISIBLE_ARGS STORE_VISIBLE_ARGS_LATEST \
+    ", l_tlp, l_rel_to, l_rel_orgs, l_orcon, l_vetted_only, l_review_by"
 int store_register_visible(sqlite3 *db);
 /* The policy context of reading collection coll_rowid as principal p: the collection's default
  * TLP and p's party's agreement on it. ENLACE_ENOTFOUND when there is no such collection. */

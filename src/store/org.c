@@ -503,9 +503,11 @@ static void marks_from(policy_object *o, sqlite3_value **v) {
 }
 
 /* enlace_visible(principal, context, STORE_VISIBLE_ARGS): policy_visible on the row's version
- * and its id's latest version. A missing pointer (a statement bound wrongly) denies. */
+ * and its id's latest version. With 10 arguments (STORE_VISIBLE_ARGS_LATEST) the row is itself
+ * its id's latest version (the caller selected is_top_spec = 1 AND is_last_s = 1, where the l_
+ * columns equal the row's own), so the latest's markings are the row's. A missing pointer (a
+ * statement bound wrongly) denies. Runs once per candidate row: no allocation, no printf. */
 static void visible_fn(sqlite3_context *cx, int argc, sqlite3_value **v) {
-    (void)argc;
     const policy_principal *p = sqlite3_value_pointer(v[0], STORE_PTR_PRINCIPAL);
     const policy_context *c = sqlite3_value_pointer(v[1], STORE_PTR_CONTEXT);
     if (!p || !c) {
@@ -513,12 +515,18 @@ static void visible_fn(sqlite3_context *cx, int argc, sqlite3_value **v) {
         return;
     }
     policy_object ver, lat;
-    memset(&ver, 0, sizeof ver);
     ver.orig_org = sqlite3_value_int64(v[2]);
     const unsigned char *party = sqlite3_value_text(v[3]);
-    if (party) snprintf(ver.orig_party, sizeof ver.orig_party, "%s", (const char *)party);
-    lat = ver;
+    ver.orig_party[0] = party && party[0] ? (char)party[0] : 0;
+    ver.orig_party[1] = party && party[0] ? (char)party[1] : 0;
+    ver.orig_party[2] = 0;
     marks_from(&ver, v + 4);
+    if (argc == 10) {
+        sqlite3_result_int(cx, policy_visible(p, c, &ver, &ver).allow != 0);
+        return;
+    }
+    lat.orig_org = ver.orig_org;
+    memcpy(lat.orig_party, ver.orig_party, sizeof lat.orig_party);
     marks_from(&lat, v + 10);
     sqlite3_result_int(cx, policy_visible(p, c, &ver, &lat).allow != 0);
 }
@@ -526,6 +534,10 @@ static void visible_fn(sqlite3_context *cx, int argc, sqlite3_value **v) {
 int store_register_visible(sqlite3 *db) {
     /* Not SQLITE_DETERMINISTIC: the result depends on what the pointers point at. DIRECTONLY:
      * never callable from schema objects (views, triggers) of a file someone else wrote. */
-    return sqlite3_create_function_v2(db, "enlace_visible", 16, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
-                                      visible_fn, NULL, NULL, NULL);
+    int rc = sqlite3_create_function_v2(db, "enlace_visible", 16, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                        visible_fn, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "enlace_visible", 10, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                        visible_fn, NULL, NULL, NULL);
+    return rc;
 }

@@ -1,0 +1,358 @@
+/* bench_policy.c - what originator control costs in the store: paging and single-object
+ * lookups through store_query_objects (the enlace_visible predicate on every candidate row)
+ * against the same SQL without the predicate on the same file (plain SQLite). */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gen.h"
+#include "store/store.h"
+
+#define SEED 7
+
+static double wall_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The measurements use this thread's CPU time: on a machine shared with other builds, wall
+ * time moved by +-30% run to run, CPU time by a few percent, and both sides of every ratio run
+ * in this one thread (the file is in the kernel's page cache after the warm-up pass). */
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const enlace_err *err) {
+    fprintf(stderr, "bench_policy: %s: %s\n", what, err ? err->msg : "");
+    exit(1);
+}
+
+static uint64_t rnd(uint64_t *s) { /* splitmix64: the same lookups every run */
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The realistic mix of markings object i carries (deterministic): 40% CLEAR, 25% GREEN, 20%
+ * AMBER (half of them releasable to US), 4% AMBER+STRICT naming DEA, 5% RED, 6% unmarked
+ * (AMBER: no collection default); 10% ORCON, 5% vetted-only, 2% with a review date ahead. */
+static const stix_marking *marking_of(uint64_t i, stix_marking *m, const char *dea_identity) {
+    memset(m, 0, sizeof *m);
+    uint64_t h = i * 0x9e3779b97f4a7c15ull;
+    int r = (int)((h >> 32) % 100);
+    if (r < 6) return NULL;
+    m->tlp = r < 46 ? STIX_TLP_CLEAR : r < 71 ? STIX_TLP_GREEN : r < 91 ? STIX_TLP_AMBER
+           : r < 95 ? STIX_TLP_AMBER_STRICT : STIX_TLP_RED;
+    if (m->tlp == STIX_TLP_AMBER && (h >> 8) % 2) {
+        m->has_releasable_to = 1;
+        strcpy(m->releasable_to, ",MX,US,");
+    }
+    if (m->tlp == STIX_TLP_AMBER_STRICT) {
+        m->has_releasable_to_orgs = 1;
+        snprintf(m->releasable_to_orgs, sizeof m->releasable_to_orgs, ",%s,", dea_identity);
+    }
+    m->orcon = (h >> 16) % 10 == 0;
+    m->vetted_only = (h >> 20) % 20 == 0;
+    if ((h >> 24) % 50 == 0) m->review_by_us = (int64_t)4102444800 * 1000000; /* 2100 */
+    return m;
+}
+
+typedef struct sink {
+    size_t rows, bytes;
+    int64_t last_da;
+} sink;
+
+static int consume(void *ctx, const store_row *r) {
+    sink *k = ctx;
+    k->rows++;
+    k->bytes += r->body_len;
+    k->last_da = r->date_added;
+    return 0;
+}
+
+/* Page the default listing as principal p, `limit` rows per call, each call in its own read
+ * transaction as the server does. Returns seconds; *k gets rows and bytes delivered. */
+static double page_store(store *s, int64_t coll, const policy_principal *p, size_t limit, sink *k) {
+    enlace_err err;
+    memset(k, 0, sizeof *k);
+    k->last_da = -1;
+    double t0 = now_s();
+    for (;;) {
+        store_query q = {.coll_rowid = coll, .after_us = k->last_da, .limit = limit, .principal = p};
+        int more = 0;
+        if (store_read_begin(s, &err) || store_query_objects(s, &q, consume, k, &more, &err) ||
+            store_read_end(s, &err))
+            die("query", &err);
+        if (!more) break;
+    }
+    return now_s() - t0;
+}
+
+/* The same listing without the predicate, plain SQLite on the same file (the store's page
+ * cache size, no mmap). */
+static const char RAW_PAGE[] =
+    "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object "
+    "WHERE coll = ?1 AND date_added > ?2 AND is_top_spec = 1 AND is_last_s = 1 ORDER BY date_added LIMIT ?3";
+static const char RAW_GET[] =
+    "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object "
+    "INDEXED BY object_key WHERE coll = ?1 AND date_added > ?2 AND id = ?4 AND is_top_spec = 1 "
+    "AND is_last_s = 1 ORDER BY date_added LIMIT ?3";
+
+static void raw_exec(sqlite3 *db, const char *sql) {
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_policy: %s: %s\n", sql, sqlite3_errmsg(db));
+        exit(1);
+    }
+}
+
+static double page_raw(sqlite3 *db, int64_t coll, size_t limit, sink *k) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, RAW_PAGE, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
+    memset(k, 0, sizeof *k);
+    k->last_da = -1;
+    double t0 = now_s();
+    for (;;) {
+        raw_exec(db, "BEGIN");
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_int64(st, 2, k->last_da);
+        sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
+        size_t n = 0;
+        int more = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (n == limit) {
+                more = 1;
+                break;
+            }
+            /* read what the store's row hands out */
+            (void)sqlite3_column_text(st, 0);
+            (void)sqlite3_column_text(st, 1);
+            (void)sqlite3_column_text(st, 2);
+            (void)sqlite3_column_text(st, 3);
+            k->last_da = sqlite3_column_int64(st, 4);
+            (void)sqlite3_column_text(st, 5);
+            k->bytes += (size_t)sqlite3_column_bytes(st, 5);
+            (void)sqlite3_column_int64(st, 6);
+            (void)sqlite3_column_text(st, 7);
+            (void)sqlite3_column_int64(st, 8);
+            n++;
+        }
+        sqlite3_reset(st);
+        raw_exec(db, "COMMIT");
+        k->rows += n;
+        if (!more) break;
+    }
+    double t = now_s() - t0;
+    sqlite3_finalize(st);
+    return t;
+}
+
+static double get_store(store *s, int64_t coll, const policy_principal *p, char (*ids)[64], size_t n,
+                        size_t *found) {
+    enlace_err err;
+    sink k = {0};
+    double t0 = now_s();
+    for (size_t i = 0; i < n; i++) {
+        store_query q = {.coll_rowid = coll, .after_us = -1, .object_id = ids[i], .limit = 1000, .principal = p};
+        int more = 0;
+        if (store_read_begin(s, &err) || store_query_objects(s, &q, consume, &k, &more, &err) ||
+            store_read_end(s, &err))
+            die("get", &err);
+    }
+    *found = k.rows;
+    return now_s() - t0;
+}
+
+static double get_raw(sqlite3 *db, int64_t coll, char (*ids)[64], size_t n, size_t *found) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, RAW_GET, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
+    *found = 0;
+    double t0 = now_s();
+    for (size_t i = 0; i < n; i++) {
+        raw_exec(db, "BEGIN");
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_int64(st, 2, -1);
+        sqlite3_bind_int64(st, 3, 1001);
+        sqlite3_bind_text(st, 4, ids[i], -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            (void)sqlite3_column_text(st, 5);
+            (*found)++;
+        }
+        sqlite3_reset(st);
+        raw_exec(db, "COMMIT");
+    }
+    double t = now_s() - t0;
+    sqlite3_finalize(st);
+    return t;
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: bench_policy [--count N] [--batch B] [--limit L] [--lookups K] [--passes P] [--dir DIR] [--keep]\n"
+            "  N objects (default 200000) in envelopes of B (1000); paging with limit L (1000);\n"
+            "  K single-object lookups (20000); best of P passes (5); the store file in DIR (.)\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    size_t count = 200000, batch = 1000, limit = 1000, lookups = 20000;
+    int passes = 5, keep = 0;
+    const char *dir = ".";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--keep")) {
+            keep = 1;
+            continue;
+        }
+        if (!v) usage();
+        if (!strcmp(a, "--count")) count = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--batch")) batch = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--limit")) limit = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--lookups")) lookups = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--passes")) passes = atoi(v);
+        else if (!strcmp(a, "--dir")) dir = v;
+        else usage();
+        i++;
+    }
+    if (!count || !batch || !limit || !lookups || passes < 1) usage();
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/bench-policy-%d.db", dir, (int)getpid());
+    enlace_err err;
+    store *s = NULL;
+    if (store_open(path, 1, &s, &err)) die("open", &err);
+
+    /* The MX node of the scenario: SSPC (its own), UIN-7 (vetted by US), DEA (US), the US
+     * partner node with an agreement up to AMBER on the collection. */
+    store_org sspc, uin7, dea, usnode;
+    if (store_meta_set(s, "party", "MX", &err) || store_meta_set(s, "org", "SSPC", &err) ||
+        store_meta_set(s, "identity_id", "identity--0b6f3e7a-5a6c-4a1e-9f0b-4f1c2d3e4a01", &err) ||
+        store_party_add(s, "MX", "Mexico", &err) ||
+        store_org_add(s, "identity--0b6f3e7a-5a6c-4a1e-9f0b-4f1c2d3e4a01", "SSPC", "MX", 1, "{}", 1, &sspc, &err) ||
+        store_org_add(s, "identity--0b6f3e7a-5a6c-4a1e-9f0b-4f1c2d3e4a02", "UIN-7", "MX", 1, "{}", 1, &uin7, &err) ||
+        store_org_add(s, "identity--0b6f3e7a-5a6c-4a1e-9f0b-4f1c2d3e4a03", "DEA", "US", 0, "{}", 1, &dea, &err) ||
+        store_org_add(s, "identity--0b6f3e7a-5a6c-4a1e-9f0b-4f1c2d3e4a04", "US-NODE", "US", 0, "{}", 1, &usnode, &err) ||
+        store_vetting_set(s, uin7.rowid, "US", INT64_MAX, 1, &err))
+        die("setup", &err);
+    store_collection coll;
+    if (store_collection_create(s, NULL, "Bench", NULL, NULL, &coll, &err) ||
+        store_agreement_set(s, "US", coll.rowid, POLICY_TLP_AMBER, 1, &err))
+        die("collection", &err);
+    store_user ana, partner;
+    if (store_user_add(s, "ana.ruiz", STORE_ROLE_ANALYST, sspc.rowid, NULL, 1, &ana, &err) ||
+        store_user_add(s, "us-node", STORE_ROLE_PARTNER, usnode.rowid, NULL, 1, &partner, &err))
+        die("users", &err);
+    int64_t now = (int64_t)time(NULL) * 1000000;
+    policy_principal p_orig, p_partner;
+    if (store_principal_for_user(s, &ana, now, &p_orig, &err) ||
+        store_principal_for_user(s, &partner, now, &p_partner, &err))
+        die("principals", &err);
+
+    /* Load: every object by the node's own organization (actor NULL), markings mixed. */
+    fprintf(stderr, "bench_policy: loading %zu objects into %s\n", count, path);
+    gen_obj *objs = malloc(batch * sizeof *objs);
+    store_object_in *in = calloc(batch, sizeof *in);
+    stix_marking *mk = calloc(batch, sizeof *mk);
+    store_put_outcome *outs = calloc(batch, sizeof *outs);
+    if (!objs || !in || !mk || !outs) die("out of memory", NULL);
+    double t0 = wall_s();
+    for (size_t done = 0; done < count;) {
+        size_t n = count - done < batch ? count - done : batch;
+        for (size_t k = 0; k < n; k++) {
+            gen_object(SEED, done + k, &objs[k]);
+            in[k] = (store_object_in){.id = objs[k].id, .type = objs[k].type, .spec_version = "2.1",
+                                      .has_version = 1, .version = objs[k].version,
+                                      .version_key = objs[k].version_key, .body = objs[k].body,
+                                      .body_len = objs[k].body_len,
+                                      .marking = marking_of(done + k, &mk[k], dea.identity_id),
+                                      .md_tlp = STIX_TLP_NONE};
+        }
+        if (store_put_objects(s, coll.rowid, NULL, in, n, now + (int64_t)done, outs, &err)) die("put", &err);
+        for (size_t k = 0; k < n; k++)
+            if (outs[k].result != STORE_ADDED) die("an object was not added", NULL);
+        done += n;
+    }
+    double load_s = wall_s() - t0;
+    free(objs);
+    free(in);
+    free(mk);
+    free(outs);
+
+    sqlite3 *raw = NULL;
+    if (sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) die("raw open", NULL);
+    raw_exec(raw, "PRAGMA cache_size = -2048; PRAGMA mmap_size = 0;");
+
+    char (*ids)[64] = malloc(lookups * sizeof *ids);
+    if (!ids) die("out of memory", NULL);
+    uint64_t r = 42;
+    for (size_t i = 0; i < lookups; i++) gen_id(SEED, rnd(&r) % count, ids[i]);
+
+    /* best of `passes` for each measurement, after one warm-up pass of the file */
+    sink k;
+    page_raw(raw, coll.rowid, limit, &k);
+    double best_raw = 1e9, best_orig = 1e9, best_part = 1e9;
+    size_t rows_raw = 0, rows_orig = 0, rows_part = 0, bytes_raw = 0, bytes_orig = 0;
+    for (int pass = 0; pass < passes; pass++) {
+        double t = page_raw(raw, coll.rowid, limit, &k);
+        if (t < best_raw) best_raw = t;
+        rows_raw = k.rows;
+        bytes_raw = k.bytes;
+        t = page_store(s, coll.rowid, &p_orig, limit, &k);
+        if (t < best_orig) best_orig = t;
+        rows_orig = k.rows;
+        bytes_orig = k.bytes;
+        t = page_store(s, coll.rowid, &p_partner, limit, &k);
+        if (t < best_part) best_part = t;
+        rows_part = k.rows;
+    }
+    if (rows_orig != count || rows_raw != count || bytes_orig != bytes_raw)
+        die("the originator did not page back every object", NULL);
+    double gbest_raw = 1e9, gbest_orig = 1e9, gbest_part = 1e9;
+    size_t g_raw = 0, g_orig = 0, g_part = 0;
+    for (int pass = 0; pass < passes; pass++) {
+        double t = get_raw(raw, coll.rowid, ids, lookups, &g_raw);
+        if (t < gbest_raw) gbest_raw = t;
+        t = get_store(s, coll.rowid, &p_orig, ids, lookups, &g_orig);
+        if (t < gbest_orig) gbest_orig = t;
+        t = get_store(s, coll.rowid, &p_partner, ids, lookups, &g_part);
+        if (t < gbest_part) gbest_part = t;
+    }
+    if (g_orig != lookups || g_raw != lookups) die("a lookup missed", NULL);
+
+    printf("bench_policy, %zu objects (load %.1f s, %.0f objects/s), paging limit %zu, %zu lookups, best of %d, CPU time\n",
+           count, load_s, (double)count / load_s, limit, lookups, passes);
+    printf("%-52s %12s %12s %7s\n", "metric", "enlace", "raw SQLite", "ratio");
+    printf("%-52s %12.0f %12.0f %7.2f\n", "paging, rows/s (a) originator: sees all, rule 1",
+           rows_orig / best_orig, rows_raw / best_raw, (rows_orig / best_orig) / (rows_raw / best_raw));
+    printf("%-52s %12.0f %12.0f %7.2f\n", "paging, rows examined/s (b) US partner",
+           count / best_part, rows_raw / best_raw, (count / best_part) / (rows_raw / best_raw));
+    printf("%-52s %12.0f %12s %7s  (%.1f%% of the objects)\n", "paging, rows delivered/s (b) US partner",
+           rows_part / best_part, "-", "-", 100.0 * (double)rows_part / (double)count);
+    printf("%-52s %12.0f %12.0f %7.2f\n", "GET one object, lookups/s (a) originator",
+           lookups / gbest_orig, lookups / gbest_raw, gbest_raw / gbest_orig);
+    printf("%-52s %12.0f %12.0f %7.2f  (%zu of %zu found)\n", "GET one object, lookups/s (b) US partner",
+           lookups / gbest_part, lookups / gbest_raw, gbest_raw / gbest_part, g_part, lookups);
+    printf("policy_cost_paging_a=%.3f\npolicy_cost_paging_b=%.3f\npolicy_cost_get_a=%.3f\npolicy_cost_get_b=%.3f\n",
+           1 - (rows_orig / best_orig) / (rows_raw / best_raw), 1 - (count / best_part) / (rows_raw / best_raw),
+           1 - gbest_raw / gbest_orig, 1 - gbest_raw / gbest_part);
+    free(ids);
+    sqlite3_close(raw);
+    store_close(s);
+    if (!keep) {
+        char f[600];
+        snprintf(f, sizeof f, "%s-wal", path);
+        unlink(f);
+        snprintf(f, sizeof f, "%s-shm", path);
+        unlink(f);
+        unlink(path);
+    }
+    return 0;
+}
