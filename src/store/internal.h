@@ -43,22 +43,24 @@ int store_collect_rows(store *s, sqlite3_stmt *st, size_t elem_size, store_row_f
  * none). org.c. */
 int store_self(store *s, char party[POLICY_PARTY_LEN], int64_t *org_rowid, enlace_err *err);
 
-/* The predicate's SQL function (org.c): enlace_visible(principal, context, orig_org,
- * orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by, l_tlp, l_rel_to,
+/* The predicate's SQL function (org.c): enlace_visible(principal, default_tlp, agreement_max,
+ * orig_org, orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by, l_tlp, l_rel_to,
  * l_rel_orgs, l_orcon, l_vetted_only, l_review_by) -> 1 when policy_visible allows the version,
- * else 0; enlace_visible(principal, context, STORE_VISIBLE_ARGS_LATEST) for rows that are their
- * id's latest version (is_top_spec = 1 AND is_last_s = 1: their l_ columns equal their own).
- * principal and context are bound with sqlite3_bind_pointer under these type names. */
+ * else 0. default_tlp is the collection's (-1 none) and agreement_max the principal's party's
+ * agreement on it (NULL: none): the policy_context, read by the query itself (STORE_VISIBLE_CTX,
+ * uncorrelated subqueries SQLite runs once per statement execution), so it comes from the same
+ * snapshot as the rows. The 11-argument form (STORE_VISIBLE_ARGS_LATEST) is for rows that are
+ * their id's latest version (is_top_spec = 1 AND is_last_s = 1: their l_ columns equal their
+ * own). The principal is bound with sqlite3_bind_pointer under STORE_PTR_PRINCIPAL. */
 #define STORE_PTR_PRINCIPAL "enlace_principal"
-#define STORE_PTR_CONTEXT "enlace_context"
+/* ?1 is the collection, ?6 the principal's party */
+#define STORE_VISIBLE_CTX \
+    "(SELECT default_tlp FROM collection WHERE rowid = ?1), " \
+    "(SELECT max_tlp FROM agreement WHERE party = ?6 AND coll = ?1)"
 #define STORE_VISIBLE_ARGS_LATEST \
     "orig_org, orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by"
 #define STORE_VISIBLE_ARGS STORE_VISIBLE_ARGS_LATEST \
     ", l_tlp, l_rel_to, l_rel_orgs, l_orcon, l_vetted_only, l_review_by"
 int store_register_visible(sqlite3 *db);
-/* The policy context of reading collection coll_rowid as principal p: the collection's default
- * TLP and p's party's agreement on it. ENLACE_ENOTFOUND when there is no such collection. */
-int store_policy_context(store *s, int64_t coll_rowid, const policy_principal *p,
-                         policy_context *c, enlace_err *err);
 
 #endif

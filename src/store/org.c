@@ -425,27 +425,6 @@ int store_collection_set_default_tlp(store *s, int64_t coll_rowid, int tlp, enla
     return code;
 }
 
-int store_policy_context(store *s, int64_t coll_rowid, const policy_principal *p,
-                         policy_context *c, enlace_err *err) {
-    sqlite3_stmt *st = q(s, "SELECT c.default_tlp, a.max_tlp FROM collection c "
-                            "LEFT JOIN agreement a ON a.coll = c.rowid AND a.party = ?2 WHERE c.rowid = ?1", err);
-    if (!st) return ENLACE_EIO;
-    sqlite3_bind_int64(st, 1, coll_rowid);
-    sqlite3_bind_text(st, 2, p->party, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st), code = 0;
-    if (rc == SQLITE_ROW) {
-        c->default_tlp = sqlite3_column_int(st, 0);
-        c->agreement = sqlite3_column_type(st, 1) != SQLITE_NULL;
-        c->max_tlp = c->agreement ? sqlite3_column_int(st, 1) : POLICY_TLP_RED;
-    } else if (rc == SQLITE_DONE) {
-        code = enlace_err_set(err, ENLACE_ENOTFOUND, "store: no collection %lld", (long long)coll_rowid);
-    } else {
-        code = store_sqlite_fail(s, err, "policy context");
-    }
-    store_stmt_done(st);
-    return code;
-}
-
 /* ---- principals ---------------------------------------------------------------------------- */
 
 int store_principal_for_user(store *s, const store_user *u, int64_t now_us, policy_principal *p,
@@ -502,42 +481,46 @@ static void marks_from(policy_object *o, sqlite3_value **v) {
     o->review_by_us = sqlite3_value_int64(v[5]);
 }
 
-/* enlace_visible(principal, context, STORE_VISIBLE_ARGS): policy_visible on the row's version
- * and its id's latest version. With 10 arguments (STORE_VISIBLE_ARGS_LATEST) the row is itself
- * its id's latest version (the caller selected is_top_spec = 1 AND is_last_s = 1, where the l_
- * columns equal the row's own), so the latest's markings are the row's. A missing pointer (a
- * statement bound wrongly) denies. Runs once per candidate row: no allocation, no printf. */
+/* enlace_visible(principal, default_tlp, agreement_max, STORE_VISIBLE_ARGS): policy_visible
+ * on the row's version and its id's latest version. With 11 arguments (STORE_VISIBLE_ARGS_LATEST)
+ * the row is itself its id's latest version, and policy_visible(p, c, v, v) is policy_decide(p,
+ * c, v): one decision. A missing principal (a statement bound wrongly) denies. Runs once per
+ * candidate row: no allocation, no printf. */
 static void visible_fn(sqlite3_context *cx, int argc, sqlite3_value **v) {
     const policy_principal *p = sqlite3_value_pointer(v[0], STORE_PTR_PRINCIPAL);
-    const policy_context *c = sqlite3_value_pointer(v[1], STORE_PTR_CONTEXT);
-    if (!p || !c) {
+    if (!p) {
         sqlite3_result_int(cx, 0);
         return;
     }
+    policy_context c;
+    c.default_tlp = sqlite3_value_type(v[1]) == SQLITE_NULL ? POLICY_TLP_NONE : sqlite3_value_int(v[1]);
+    c.agreement = sqlite3_value_type(v[2]) != SQLITE_NULL;
+    c.max_tlp = c.agreement ? sqlite3_value_int(v[2]) : POLICY_TLP_RED;
     policy_object ver, lat;
-    ver.orig_org = sqlite3_value_int64(v[2]);
-    const unsigned char *party = sqlite3_value_text(v[3]);
+    ver.orig_org = sqlite3_value_int64(v[3]);
+    const unsigned char *party = sqlite3_value_text(v[4]);
     ver.orig_party[0] = party && party[0] ? (char)party[0] : 0;
     ver.orig_party[1] = party && party[0] ? (char)party[1] : 0;
     ver.orig_party[2] = 0;
-    marks_from(&ver, v + 4);
-    if (argc == 10) {
-        sqlite3_result_int(cx, policy_visible(p, c, &ver, &ver).allow != 0);
+    marks_from(&ver, v + 5);
+    if (argc == 11) {
+        sqlite3_result_int(cx, policy_decide(p, &c, &ver).allow != 0);
         return;
     }
     lat.orig_org = ver.orig_org;
     memcpy(lat.orig_party, ver.orig_party, sizeof lat.orig_party);
-    marks_from(&lat, v + 10);
-    sqlite3_result_int(cx, policy_visible(p, c, &ver, &lat).allow != 0);
+    marks_from(&lat, v + 11);
+    sqlite3_result_int(cx, policy_visible(p, &c, &ver, &lat).allow != 0);
 }
 
 int store_register_visible(sqlite3 *db) {
-    /* Not SQLITE_DETERMINISTIC: the result depends on what the pointers point at. DIRECTONLY:
-     * never callable from schema objects (views, triggers) of a file someone else wrote. */
-    int rc = sqlite3_create_function_v2(db, "enlace_visible", 16, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+    /* Not SQLITE_DETERMINISTIC: the result depends on what the principal pointer points at.
+     * DIRECTONLY: never callable from schema objects (views, triggers) of a file someone else
+     * wrote. */
+    int rc = sqlite3_create_function_v2(db, "enlace_visible", 17, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
                                         visible_fn, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_create_function_v2(db, "enlace_visible", 10, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+        rc = sqlite3_create_function_v2(db, "enlace_visible", 11, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
                                         visible_fn, NULL, NULL, NULL);
     return rc;
 }

@@ -1329,9 +1329,9 @@ int store_put_objects_status(store *s, int64_t coll_rowid, const store_actor *ac
 
 /* ---- objects: reading and deleting --------------------------------------------------------- */
 
-/* Parameters: ?1 coll, ?2 after_us, ?3 limit + 1, ?4 object_id, ?5 the principal and ?6 the
- * policy context (sqlite3_bind_pointer); lists follow from ?7 in the order ids, types, spec
- * versions, version keys (bind_lists walks the same order). */
+/* Parameters: ?1 coll, ?2 after_us, ?3 limit + 1, ?4 object_id, ?5 the principal
+ * (sqlite3_bind_pointer) and ?6 its party (for the agreement); lists follow from ?7 in the
+ * order ids, types, spec versions, version keys (bind_lists walks the same order). */
 #define FIRST_LIST_PARAM 7
 static void add_in_list(enlace_buf *b, const char *col, size_t n, int *next) {
     enlace_buf_printf(b, " AND %s IN (", col);
@@ -1437,8 +1437,8 @@ static void build_where(enlace_buf *b, const store_query *q, int for_delete) {
      * own: the 10-argument form reads 6 columns fewer per row. */
     int latest_only = !for_delete && q->n_spec == 0 && q->n_version_keys == 0 &&
                       (q->version_flags == 0 || q->version_flags == STORE_V_LAST);
-    enlace_buf_puts(b, latest_only ? " AND enlace_visible(?5, ?6, " STORE_VISIBLE_ARGS_LATEST ")"
-                                   : " AND enlace_visible(?5, ?6, " STORE_VISIBLE_ARGS ")");
+    enlace_buf_puts(b, latest_only ? " AND enlace_visible(?5, " STORE_VISIBLE_CTX ", " STORE_VISIBLE_ARGS_LATEST ")"
+                                   : " AND enlace_visible(?5, " STORE_VISIBLE_CTX ", " STORE_VISIBLE_ARGS ")");
 }
 
 int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
@@ -1447,10 +1447,7 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
     if (!q->principal) return enlace_err_set(err, ENLACE_EINVAL, "store: a read needs a principal");
     if (q->limit == 0) return enlace_err_set(err, ENLACE_EINVAL, "store: limit must be > 0");
     *more = 0;
-    policy_context pc;
-    int code = store_policy_context(s, q->coll_rowid, q->principal, &pc, err);
-    if (code == ENLACE_ENOTFOUND) return 0; /* no collection: nothing matches */
-    if (code) return code;
+    int code = 0;
     enlace_buf sql = ENLACE_BUF_INIT;
     enlace_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, body, orig_org, "
                           "orig_party, rowid FROM object");
@@ -1470,7 +1467,7 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
     sqlite3_bind_int64(st, 3, q->limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)q->limit + 1);
     if (q->object_id) sqlite3_bind_text(st, 4, q->object_id, -1, SQLITE_STATIC);
     sqlite3_bind_pointer(st, 5, (void *)q->principal, STORE_PTR_PRINCIPAL, NULL);
-    sqlite3_bind_pointer(st, 6, &pc, STORE_PTR_CONTEXT, NULL);
+    sqlite3_bind_text(st, 6, q->principal->party, -1, SQLITE_STATIC);
     if (bind_lists(st, q, 0)) {
         stmt_done(st);
         return enlace_err_set(err, ENLACE_EINVAL, "store: NULL entry in a filter list");
@@ -1505,13 +1502,12 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
     return code;
 }
 
-/* Bind what a delete statement built by build_where needs (coll, id, principal, context,
- * lists). */
-static int bind_delete(sqlite3_stmt *st, const store_query *q, policy_context *pc) {
+/* Bind what a delete statement built by build_where needs (coll, id, principal, lists). */
+static int bind_delete(sqlite3_stmt *st, const store_query *q) {
     sqlite3_bind_int64(st, 1, q->coll_rowid);
     sqlite3_bind_text(st, 4, q->object_id, -1, SQLITE_STATIC);
     sqlite3_bind_pointer(st, 5, (void *)q->principal, STORE_PTR_PRINCIPAL, NULL);
-    sqlite3_bind_pointer(st, 6, pc, STORE_PTR_CONTEXT, NULL);
+    sqlite3_bind_text(st, 6, q->principal->party, -1, SQLITE_STATIC);
     return bind_lists(st, q, 1);
 }
 
@@ -1520,9 +1516,7 @@ int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlac
         return enlace_err_set(err, ENLACE_EINVAL, "store: delete needs an object id");
     if (!q->principal) return enlace_err_set(err, ENLACE_EINVAL, "store: a delete needs a principal");
     *n_deleted = 0;
-    policy_context pc;
-    int code = store_policy_context(s, q->coll_rowid, q->principal, &pc, err);
-    if (code) return code;
+    int code;
     /* First what the principal sees of the matched versions (a version it may not see is not
      * there for it: 404, its existence never leaks), then whether it originated them (only the
      * originator deletes: 403), then the delete itself, all in one write transaction. */
@@ -1548,7 +1542,7 @@ int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlac
         tx_rollback(s);
         return err ? err->code : ENLACE_EIO;
     }
-    if (bind_delete(st, q, &pc)) {
+    if (bind_delete(st, q)) {
         stmt_done(st);
         enlace_buf_free(&del);
         tx_rollback(s);
@@ -1574,7 +1568,7 @@ int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlac
         tx_rollback(s);
         return err ? err->code : ENLACE_EIO;
     }
-    bind_delete(st, q, &pc);
+    bind_delete(st, q);
     if ((code = step_done(s, st, "delete", err))) {
         tx_rollback(s);
         return code;
