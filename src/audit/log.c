@@ -75,6 +75,7 @@ typedef struct pending {
 struct audit_log {
     store *s;
     unsigned char sk[64];
+    int has_key;               /* 0: no node key, no checkpoints (the leaves are still kept) */
     char origin[AUDIT_ORIGIN_MAX];
     unsigned interval_ms;
     size_t max_batch;
@@ -171,7 +172,7 @@ static void *writer_main(void *arg) {
         if (ckpt_due) {
             enlace_err err;
             enlace_err_clear(&err);
-            int rc = audit_checkpoint_issue(l->s, l->origin, l->sk, now, 0, NULL, NULL, &err);
+            int rc = l->has_key ? audit_checkpoint_issue(l->s, l->origin, l->sk, now, 0, NULL, NULL, &err) : 0;
             next_ckpt_us = enlace_clock_now_us() + (int64_t)l->interval_ms * 1000;
             pthread_mutex_lock(&l->mu);
             l->ckpt_rc = rc;
@@ -191,7 +192,8 @@ int audit_log_open(const audit_log_config *c, audit_log **out, enlace_err *err) 
     *out = NULL;
     audit_log *l = calloc(1, sizeof *l);
     if (!l) return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
-    memcpy(l->sk, c->node_sk, sizeof l->sk);
+    if (c->node_sk) memcpy(l->sk, c->node_sk, sizeof l->sk);
+    l->has_key = c->node_sk != NULL;
     snprintf(l->origin, sizeof l->origin, "%s", c->origin ? c->origin : "");
     l->interval_ms = c->checkpoint_interval_ms ? c->checkpoint_interval_ms : 10000;
     l->max_batch = c->max_batch ? c->max_batch : 4096;
@@ -200,7 +202,8 @@ int audit_log_open(const audit_log_config *c, audit_log **out, enlace_err *err) 
     pthread_cond_init(&l->done, NULL);
     int rc = store_open(c->db_path, 0, &l->s, err);
     /* the log grew while the node was down (CLI admin changes), or has no head yet: sign one */
-    if (rc == 0) rc = audit_checkpoint_issue(l->s, l->origin, l->sk, enlace_clock_now_us(), 1, NULL, NULL, err);
+    if (rc == 0 && l->has_key)
+        rc = audit_checkpoint_issue(l->s, l->origin, l->sk, enlace_clock_now_us(), 1, NULL, NULL, err);
     if (rc == 0) {
         if (pthread_create(&l->thread, NULL, writer_main, l) != 0)
             rc = enlace_err_set(err, ENLACE_EIO, "audit: cannot start the log writer thread");

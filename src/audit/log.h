@@ -31,7 +31,8 @@ typedef struct audit_log audit_log;
 
 typedef struct audit_log_config {
     const char *db_path;             /* the node store (its own connection is opened) */
-    const unsigned char *node_sk;    /* 64-byte Ed25519 secret key (copied, wiped on close) */
+    const unsigned char *node_sk;    /* 64-byte Ed25519 secret key (copied, wiped on close);
+                                      * NULL: leaves are kept but no head is signed */
     const char *origin;              /* checkpoint origin and key name (copied) */
     unsigned checkpoint_interval_ms; /* a new head at least this often while the log grows;
                                       * 0 = 10 000 */

@@ -253,3 +253,29 @@ int store_audit_checkpoint_latest(store *s, uint64_t *size, char **note, int64_t
     sqlite3_reset(st);
     return code;
 }
+
+int store_audit_originator(store *s, const char *id, char party[3], enlace_err *err) {
+    party[0] = '\0';
+    sqlite3_stmt *st = store_cached_stmt(
+        s, "SELECT party FROM origin WHERE id = ?1 UNION ALL SELECT party FROM tombstone WHERE id = ?1 LIMIT 1", err);
+    if (!st) return err ? err->code : ENLACE_EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), code = 0;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(party, 3, "%s", t ? (const char *)t : "");
+    } else if (rc != SQLITE_DONE) {
+        code = store_sqlite_fail(s, err, "audit originator");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return code;
+}
+
+int store_audit_begin(store *s, enlace_err *err) { return store_tx_begin(s, err); }
+int store_audit_commit(store *s, enlace_err *err) {
+    int rc = store_tx_commit(s, err);
+    if (rc) store_tx_rollback(s);
+    return rc;
+}
+void store_audit_rollback(store *s) { store_tx_rollback(s); }

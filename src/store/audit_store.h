@@ -83,4 +83,16 @@ int store_audit_checkpoint_put(store *s, uint64_t size, const unsigned char root
 int store_audit_checkpoint_latest(store *s, uint64_t *size, char **note, int64_t *time_us,
                                   enlace_err *err);
 
+/* A write transaction for a store call and the audit leaf that records it, so both commit or
+ * neither does (issue 4 must-have 1): store calls made inside join it (store/internal.h). For
+ * layers above the store (taxii DELETE, CLI admin changes). */
+int store_audit_begin(store *s, enlace_err *err);
+int store_audit_commit(store *s, enlace_err *err);
+void store_audit_rollback(store *s);
+
+/* The originator party of object id (the node-wide origin fixed by its first version; for a
+ * purged id its tombstone's) into party (3 bytes); "" when the id is unknown. For audit leaves
+ * of writes, which are grouped by originator party. */
+int store_audit_originator(store *s, const char *id, char party[3], enlace_err *err);
+
 #endif

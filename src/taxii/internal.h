@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/log.h"
 #include "store/store.h"
 #include "taxii/auth.h"
 #include "taxii/page.h"
@@ -55,6 +56,8 @@ struct taxii_server {
     char url[128];
     int has_node_key;                 /* node_sk holds the node's Ed25519 secret key */
     unsigned char node_sk[crypto_sign_SECRETKEYBYTES];
+    audit_log *audit;                 /* the audit log's group-commit writer (NULL only with
+                                       * cfg.audit_off, in benchmarks) */
 };
 
 /* Per-request state, MHD's *con_cls; freed by taxii_request_done. */
@@ -68,6 +71,11 @@ typedef struct taxii_request {
     char *body;
     size_t len, cap;
     int too_big;              /* body exceeded max_content_length: answer 413 at the end */
+    char user_name[128];      /* the poster, its organization and party, and the collection's
+                               * id: the audit leaves of a POST (issue 4) */
+    char user_org[128];
+    char user_party[POLICY_PARTY_LEN];
+    char coll_id[40];
 } taxii_request;
 
 /* Lend a store connection to the calling thread (blocks while all are lent). Can't fail. */

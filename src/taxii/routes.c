@@ -17,6 +17,8 @@
 #include "stix/span.h"
 #include "stix/time.h"
 #include "stix/validate.h"
+#include "store/audit_store.h"
+#include "taxii/audit_http.h"
 #include "taxii/error.h"
 #include "taxii/filter.h"
 #include "taxii/internal.h"
@@ -120,7 +122,7 @@ static enum MHD_Result reply_send(struct MHD_Connection *conn, reply *r) {
 
 typedef enum {
     R_NONE, R_DISCOVERY, R_APIROOT, R_STATUS, R_COLLECTIONS, R_COLLECTION, R_MANIFEST, R_OBJECTS, R_OBJECT,
-    R_VERSIONS, R_DIRECTORY
+    R_VERSIONS, R_DIRECTORY, R_AUDIT
 } route_kind;
 
 typedef struct route {
@@ -148,6 +150,7 @@ static int route_parse(const char *url, route *r) {
     memset(r, 0, sizeof *r);
     if (strcmp(url, "/enlace/v1/directory") == 0 || strcmp(url, "/enlace/v1/directory/") == 0)
         return r->kind = R_DIRECTORY, 0;
+    if (taxii_audit_path(url)) return r->kind = R_AUDIT, 0;  /* audit_http.c routes further */
     size_t len = strlen(url);
     if (len < 2 || len >= sizeof buf || url[0] != '/' || url[len - 1] != '/') return -1;
     memcpy(buf, url + 1, len - 1);
@@ -396,6 +399,49 @@ static int find_collection(taxii_server *srv, store *s, const route *rt, const s
     return 0;
 }
 
+/* ---- the audit log (issue 4) ------------------------------------------------------------------ */
+
+/* Record a request in the audit log before its response goes out (DESIGN invariant 5): allowed
+ * when r is a success, denied (with the status title) when r refuses it; a failure of ours (5xx)
+ * served nothing and is not recorded. The read transaction on s ends first, so the log writer's
+ * checkpoint never waits for a reader that waits for it. When the log cannot take the entries,
+ * r becomes a 500: nothing is served unlogged. */
+static void audit_request(taxii_server *srv, store *s, taxii_audit_rec *rec, reply *r) {
+    if (!srv->audit || r->status >= 500) return;
+    if (r->status >= 400) taxii_audit_rec_deny(rec, taxii_status_title((int)r->status));
+    enlace_err err;
+    if (s && store_read_end(s, &err) != 0) taxii_log(srv, "ending a read: %s", err.msg);
+    if (taxii_audit_rec_log(rec, srv->audit, srv->party, &err) != 0) {
+        r->keep_pb = 0;
+        reply_500(srv, r, "audit log", &err);
+    }
+}
+
+/* A refused request that names no object (a POST refused before its body, ...). */
+static void audit_refusal(taxii_server *srv, const store_user *u, const char *action, const char *coll, reply *r) {
+    if (!srv->audit || r->status < 400 || r->status >= 500 || r->status == 401) return;
+    taxii_audit_rec rec;
+    taxii_audit_rec_init(&rec, u->name, u->org, u->party, action, coll, enlace_clock_now_us());
+    audit_request(srv, NULL, &rec, r);
+    taxii_audit_rec_free(&rec);
+}
+
+/* GET /enlace/v1/audit/...: tree heads, proofs and entries (audit_http.c), to any authenticated
+ * principal; an entry is shown in full only to whom it concerns. */
+static void serve_audit(taxii_server *srv, store *s, const char *url, const store_user *u, const params *ps,
+                        reply *r) {
+    taxii_audit_caller who = {u->name, u->party};
+    taxii_audit_reply ar = {500, ENLACE_BUF_INIT, NULL};
+    enlace_err err;
+    enlace_err_clear(&err);
+    taxii_audit_serve(s, url, ps->p, ps->n, &who, &ar, &err);
+    if (ar.status >= 500) taxii_log(srv, "audit: %s", err.msg);
+    enlace_buf_free(&r->body);
+    r->status = ar.status;
+    r->body = ar.body;
+    r->ctype = ar.ctype;
+}
+
 /* ---- manifest, objects, object, versions (T§5.3, T§5.4, T§5.6, T§5.8) ---------------------- */
 
 typedef struct page_ctx {
@@ -403,6 +449,7 @@ typedef struct page_ctx {
     enlace_buf *b;
     size_t count;
     int64_t first_us, last_us;
+    taxii_audit_rec *rec;     /* the versions delivered, for the audit log */
 } page_ctx;
 
 /* store_row_fn: append one row to the response being built, streaming stored text as is. */
@@ -434,6 +481,7 @@ static int page_row(void *ctx, const store_row *row) {
     }
     p->last_us = row->date_added;
     p->count++;
+    if (p->rec && taxii_audit_rec_add(p->rec, row->orig_party, row->id, row->version) != 0) return 1;
     return b->oom ? 1 : 0;
 }
 
@@ -449,8 +497,8 @@ static taxii_endpoint endpoint_of(route_kind k) {
 /* Objects, manifest, object, versions: one store query with the principal on it, so only what
  * the decision allows is matched, counted and paged (issue 3 must-have 1; DESIGN invariant 3):
  * an object the principal may not read is 404 exactly like a missing one. */
-static void serve_page(taxii_server *srv, store *s, const route *rt, const store_user *u, const params *ps,
-                       reply *r) {
+static void serve_page_read(taxii_server *srv, store *s, const route *rt, const store_user *u, const params *ps,
+                            reply *r, taxii_audit_rec *rec) {
     policy_principal pr;
     if (principal_of(srv, s, u, enlace_clock_now_us(), &pr, r) != 0) return;
     store_collection c;
@@ -477,7 +525,7 @@ static void serve_page(taxii_server *srv, store *s, const route *rt, const store
         }
         if (pos > q.after_us) q.after_us = pos;
     }
-    page_ctx p = {rt->kind, &r->body, 0, 0, 0};
+    page_ctx p = {rt->kind, &r->body, 0, 0, 0, rec};
     if (!r->body.p && (r->pb = taxii_page_buf_take(srv)) != NULL && r->pb->p) {
         /* the buffer of an earlier page of some walk: already mapped and large enough */
         r->body = (enlace_buf){r->pb->p, 0, r->pb->cap, 0};
@@ -513,6 +561,17 @@ static void serve_page(taxii_server *srv, store *s, const route *rt, const store
     }
 }
 
+/* A read, recorded in the audit log (issue 4): one entry per originator party of the versions
+ * delivered, or one saying nothing was (a refusal, an empty page). */
+static void serve_page(taxii_server *srv, store *s, const route *rt, const store_user *u, const params *ps,
+                       reply *r) {
+    taxii_audit_rec rec;
+    taxii_audit_rec_init(&rec, u->name, u->org, u->party, AUDIT_READ, rt->coll, enlace_clock_now_us());
+    serve_page_read(srv, s, rt, u, ps, r, srv->audit ? &rec : NULL);
+    audit_request(srv, s, &rec, r);
+    taxii_audit_rec_free(&rec);
+}
+
 /* ---- DELETE (T§5.7) --------------------------------------------------------------------------- */
 
 /* 200 with an empty JSON object as body: T§5.7 defines no response resource, and "{}" keeps the
@@ -536,7 +595,26 @@ static void serve_delete(taxii_server *srv, store *s, const route *rt, const sto
                          * not originate is refused (issue 3: only the creator versions or
                          * removes an object) */
     size_t n = 0;
-    rc = store_delete_object(s, &q, &n, &err);
+    /* the versions go and their audit entry (about the object's originator party) comes, in
+     * one transaction (issue 4 must-have 1) */
+    char orig[POLICY_PARTY_LEN] = "";
+    int audited = srv->audit != NULL;
+    rc = audited ? store_audit_begin(s, &err) : 0;
+    if (rc == 0 && audited) rc = store_audit_originator(s, rt->obj, orig, &err);
+    if (rc == 0) rc = store_delete_object(s, &q, &n, &err);
+    if (rc == 0 && audited) {
+        taxii_audit_rec rec;
+        char why[64];
+        snprintf(why, sizeof why, "%zu version%s", n, n == 1 ? "" : "s");
+        taxii_audit_rec_init(&rec, u->name, u->org, u->party, AUDIT_DELETE, c.id, enlace_clock_now_us());
+        rec.base.reason = why;
+        if (taxii_audit_rec_add(&rec, orig[0] ? orig : u->party, rt->obj, "") != 0)
+            rc = enlace_err_set(&err, ENLACE_ENOMEM, "out of memory");
+        if (rc == 0) rc = taxii_audit_rec_append_tx(&rec, s, srv->party, &err);
+        if (rc == 0) rc = store_audit_commit(s, &err);
+        taxii_audit_rec_free(&rec);
+    }
+    if (rc != 0 && audited) store_audit_rollback(s);
     taxii_filter_free(&f);
     if (rc == ENLACE_ENOTFOUND) return reply_error(r, 404, "no such object");
     if (rc == ENLACE_EDENIED) return reply_error(r, 403, "only the originator may delete");
@@ -687,7 +765,42 @@ typedef struct post_status {
     int stored;               /* 0: the store failed, every stored-bound element is a failure */
     const char *sid;
     enlace_buf *body;         /* receives the status JSON (replaced on every call) */
+    store *s;                 /* the POST's store (its transaction is open while status_build
+                               * runs with stored = 1): the audit entries go in it; NULL: no log */
+    const char *node_party;
 } post_status;
+
+/* The audit entries of a stored envelope (issue 4), appended in its transaction: the versions
+ * stored (new or already there) and, denied, those refused (originator control, conflict), each
+ * grouped by its id's originator party. Returns 0 or an enlace_code (the envelope is then not
+ * kept). */
+static int audit_post(const post_status *ps, const store_put_outcome *outs) {
+    const taxii_request *req = ps->req;
+    taxii_audit_rec ok, no;
+    int64_t now = enlace_clock_now_us();
+    taxii_audit_rec_init(&ok, req->user_name, req->user_org, req->user_party, AUDIT_WRITE, req->coll_id, now);
+    taxii_audit_rec_init(&no, req->user_name, req->user_org, req->user_party, AUDIT_WRITE, req->coll_id, now);
+    taxii_audit_rec_deny(&no, "refused (originator control or conflict)");
+    enlace_err err;
+    int rc = 0;
+    for (size_t i = 0; i < ps->n && rc == 0; i++) {
+        if (!ps->kof[i]) continue;
+        const store_put_outcome *o = &outs[ps->kof[i] - 1];
+        char party[POLICY_PARTY_LEN] = "";
+        rc = store_audit_originator(ps->s, ps->meta[i].id, party, &err);
+        if (rc == 0) {
+            int good = o->result == STORE_ADDED || o->result == STORE_DUPLICATE;
+            if (taxii_audit_rec_add(good ? &ok : &no, party[0] ? party : req->user_party, ps->meta[i].id,
+                                    o->version) != 0)
+                rc = ENLACE_ENOMEM;
+        }
+    }
+    if (rc == 0 && ok.n) rc = taxii_audit_rec_append_tx(&ok, ps->s, ps->node_party, &err);
+    if (rc == 0 && no.n) rc = taxii_audit_rec_append_tx(&no, ps->s, ps->node_party, &err);
+    taxii_audit_rec_free(&ok);
+    taxii_audit_rec_free(&no);
+    return rc;
+}
 
 /* store_status_fn: build the status resource (T§4.3.1) into ps->body. Both lists follow the
  * envelope's order, so a client can pair entries with its elements. */
@@ -751,6 +864,10 @@ static int status_build(void *ctx, const store_put_outcome *outs, size_t n_outs,
     enlace_buf_free(&succ);
     enlace_buf_free(&fail);
     if (oom) return ENLACE_ENOMEM;
+    if (ps->stored && ps->s) {
+        int rc = audit_post(ps, outs);
+        if (rc) return rc;
+    }
     *json = b->p;
     return 0;
 }
@@ -836,7 +953,7 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
     enlace_err err;
     char sid[STIX_UUID_STR];
     stix_uuid4(sid);
-    post_status ps = {req, n, kof, boff, &bad, meta, 1, sid, &r->body};
+    post_status ps = {req, n, kof, boff, &bad, meta, 1, sid, &r->body, srv->audit ? s : NULL, srv->party};
     const char *json = NULL;
     /* The status goes into the envelope's transaction: one durable commit per POST. */
     /* Objects are put on the node as the poster's organization (issue 3 "Originator"). */
@@ -859,6 +976,17 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
         if (store_status_put(s, sid, req->user_rowid, json, now, &err) != 0) {
             reply_500(srv, r, "saving a status", &err);
             goto done;
+        }
+        if (srv->audit) {  /* an attempted write that stored nothing is recorded too */
+            taxii_audit_rec rec;
+            taxii_audit_rec_init(&rec, req->user_name, req->user_org, req->user_party, AUDIT_WRITE, req->coll_id, now);
+            taxii_audit_rec_deny(&rec, k ? "not stored: storage failure" : "not stored: no valid object");
+            int arc = taxii_audit_rec_log(&rec, srv->audit, srv->party, &err);
+            taxii_audit_rec_free(&rec);
+            if (arc != 0) {
+                reply_500(srv, r, "audit log", &err);
+                goto done;
+            }
         }
     }
     r->status = 202;
@@ -921,6 +1049,10 @@ static int post_precheck(taxii_server *srv, struct MHD_Connection *conn, store *
     req->user_rowid = u->rowid;
     req->org_rowid = u->org_rowid;
     req->coll_rowid = c.rowid;
+    snprintf(req->user_name, sizeof req->user_name, "%s", u->name);
+    snprintf(req->user_org, sizeof req->user_org, "%s", u->org);
+    snprintf(req->user_party, sizeof req->user_party, "%s", u->party);
+    snprintf(req->coll_id, sizeof req->coll_id, "%s", c.id);
     req->collecting = 1;
     return 1;
 }
@@ -957,14 +1089,16 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
     } else if (!method_allowed(rt.kind, method)) {
         reply_error(r, 405, "method not allowed here");
         reply_header(r, MHD_HTTP_HEADER_ALLOW, route_allow(rt.kind));
-    } else if (rt.kind == R_DIRECTORY
-                   ? !taxii_accept_json_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT))
-                   : !taxii_accept_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
-                                      rt.kind == R_MANIFEST)) {
+    } else if (rt.kind != R_AUDIT &&  /* audit resources answer whatever Accept says (docs/audit.md) */
+               (rt.kind == R_DIRECTORY
+                    ? !taxii_accept_json_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT))
+                    : !taxii_accept_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+                                       rt.kind == R_MANIFEST))) {
         reply_error(r, 406, rt.kind == R_DIRECTORY ? "responses are application/json"
                                                    : "responses are application/taxii+json;version=2.1");
     } else if (strcmp(method, "POST") == 0) {
         go_on = post_precheck(srv, conn, s, &rt, &u, req, r);
+        if (!go_on) audit_refusal(srv, &u, AUDIT_WRITE, rt.coll, r);  /* e.g. a liaison trying to write */
     } else {
         params ps = {.n = 0};
         MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
@@ -974,6 +1108,7 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
             reply_error(r, 400, "too many query parameters");
         } else if (strcmp(method, "DELETE") == 0) {
             serve_delete(srv, s, &rt, &u, &ps, r);
+            if (r->status >= 400) audit_refusal(srv, &u, AUDIT_DELETE, rt.coll, r);
         } else {
             switch (rt.kind) {
             case R_DISCOVERY: serve_discovery(srv, r); break;
@@ -981,6 +1116,7 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
             case R_STATUS: serve_status(srv, s, &rt, &u, r); break;
             case R_COLLECTIONS: serve_collections(srv, s, &u, r); break;
             case R_DIRECTORY: serve_directory(srv, s, r); break;
+            case R_AUDIT: serve_audit(srv, s, url, &u, &ps, r); break;
             case R_COLLECTION: {
                 store_collection c;
                 if (find_collection(srv, s, &rt, &u, &c, r) == 0) {

@@ -173,7 +173,22 @@ static int load_node_key(taxii_server *srv, const taxii_config *cfg, enlace_err 
     return 0;
 }
 
+/* Open the audit log's writer (issue 4): its origin names the node's party and identity; without
+ * a node key leaves are still kept, but no tree head is signed. */
+static int open_audit(taxii_server *srv, const taxii_config *cfg, store *s, enlace_err *err) {
+    if (cfg->audit_off) return 0;
+    char identity[POLICY_IDENTITY_LEN] = "";
+    store_meta_get(s, "identity_id", identity, sizeof identity, NULL);
+    char origin[AUDIT_ORIGIN_MAX];
+    audit_origin(srv->party, identity, origin);
+    audit_log_config ac = {cfg->db_path, srv->has_node_key ? srv->node_sk : NULL, origin,
+                           (cfg->audit_checkpoint_s ? cfg->audit_checkpoint_s : 10) * 1000u, 0};
+    if (!srv->has_node_key) taxii_log(srv, "no node key: the audit log signs no tree heads");
+    return audit_log_open(&ac, &srv->audit, err);
+}
+
 static void free_server(taxii_server *srv) {
+    audit_log_close(srv->audit);
     for (size_t i = 0; i < srv->pool_n; i++) store_close(srv->pool[i]);
     free(srv->pool);
     free(srv->busy);
@@ -240,7 +255,7 @@ int taxii_server_start(const taxii_config *cfg, taxii_server **out, enlace_err *
         return rc;
     }
     srv->last_purge_us = now;
-    if ((rc = load_node_key(srv, cfg, err)) != 0) {
+    if ((rc = load_node_key(srv, cfg, err)) != 0 || (rc = open_audit(srv, cfg, srv->pool[0], err)) != 0) {
         free_server(srv);
         return rc;
     }

@@ -44,6 +44,11 @@ typedef struct taxii_config {
                                    * /enlace/v1/directory. NULL: node.key beside db_path. A missing
                                    * file leaves the directory unavailable (503); an unreadable or
                                    * malformed one refuses the start */
+    unsigned audit_checkpoint_s;  /* the audit log signs a tree head at least this often (seconds)
+                                   * while it grows (issue 4); 0 = 10 */
+    int audit_off;                /* BENCHMARKS ONLY (bench/bench_audit): no audit log, to measure
+                                   * its cost. Nothing else sets it: a node always logs every read
+                                   * and write (DESIGN invariant 5) */
     taxii_log_fn log;             /* may be NULL */
     void *log_ctx;
 } taxii_config;

@@ -180,6 +180,35 @@ static void test_leaf_goes_with_its_transaction(void **state) {
     assert_int_equal(store_tx_commit(f->s, &err), 0);
     assert_int_equal(store_audit_size(f->s, &size, &err), 0);
     assert_int_equal(size, 2);
+    /* a store call that opens its own transaction joins the caller's (an admin change and its
+     * leaf commit together, or not at all) */
+    const char *ident = "{\"type\":\"identity\"}";
+    assert_int_equal(store_tx_begin(f->s, &err), 0);
+    assert_int_equal(store_org_add(f->s, "identity--00000000-0000-4000-8000-0000000000aa", "DEA", "US", 0, ident,
+                                   1, NULL, &err), 0);
+    assert_int_equal(audit_append_tx(f->s, &e, NULL, &err), 0);
+    store_tx_rollback(f->s);
+    store_org org;
+    assert_int_equal(store_org_get(f->s, "DEA", &org, &err), ENLACE_ENOTFOUND);
+    assert_int_equal(store_audit_size(f->s, &size, &err), 0);
+    assert_int_equal(size, 2);
+    assert_int_equal(store_tx_begin(f->s, &err), 0);
+    assert_int_equal(store_org_add(f->s, "identity--00000000-0000-4000-8000-0000000000aa", "DEA", "US", 0, ident,
+                                   1, NULL, &err), 0);
+    assert_int_equal(audit_append_tx(f->s, &e, NULL, &err), 0);
+    assert_int_equal(store_tx_commit(f->s, &err), 0);
+    assert_int_equal(store_org_get(f->s, "DEA", &org, &err), 0);
+    assert_int_equal(store_audit_size(f->s, &size, &err), 0);
+    assert_int_equal(size, 3);
+    /* an inner failure rolls everything back and the outer commit reports it */
+    assert_int_equal(store_tx_begin(f->s, &err), 0);
+    assert_int_equal(audit_append_tx(f->s, &e, NULL, &err), 0);
+    assert_int_equal(store_org_add(f->s, "identity--00000000-0000-4000-8000-0000000000aa", "DEA", "US", 0, ident,
+                                   1, NULL, &err), ENLACE_ECONFLICT);
+    assert_int_not_equal(store_tx_commit(f->s, &err), 0);
+    store_tx_rollback(f->s);
+    assert_int_equal(store_audit_size(f->s, &size, &err), 0);
+    assert_int_equal(size, 3);
 }
 
 /* ---- the group-commit writer ------------------------------------------------------------------ */
