@@ -1,7 +1,498 @@
-/* audit.c - PLACEHOLDER for `enlace audit` until its issue's work lands. */
+/* audit.c - `enlace audit verify|show`: check a node's signed tree heads the way a partner does
+ * (signature, rollback, fork, consistency, optionally every entry), and list a node's own audit
+ * log entries with filters (issue 4 must-have 5; docs/audit.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit/checkpoint.h"
+#include "audit/entry.h"
+#include "audit/verify.h"
 #include "cli/cli.h"
+#include "stix/time.h"
+#include "store/audit_store.h"
+
+/* Exit status when the log fails verification (a bad signature, a rollback, a fork, an entry
+ * that does not match): distinct from 1 (could not check: network, files). */
+#define AUDIT_EXIT_FAILED 3
+
+static const char audit_usage[] =
+    "usage: enlace audit verify --url URL --pubkey KEY --state FILE [--entries] [credentials]\n"
+    "       enlace audit show DIR [filters] [--json]\n"
+    "\n"
+    "verify  fetch the node's latest signed tree head (URL/enlace/v1/audit/checkpoint), check its\n"
+    "        Ed25519 signature with the pinned KEY, prove it consistent (RFC 9162 §2.1.4) with the\n"
+    "        head kept in FILE, and keep it there (written atomically). The first run trusts the\n"
+    "        head it gets (and says so). Prints one line: what was checked, or why it failed:\n"
+    "          bad signature: ...   the head is not signed by KEY (or its signature is wrong)\n"
+    "          rollback: tree size N < last seen M   an older or truncated log\n"
+    "          fork: ...            the log was rewritten (not an extension of the kept head)\n"
+    "          leaf I: ... / leaf entries: ...   (--entries) an entry does not match the tree\n"
+    "show    list the audit log entries of the node in DIR (read locally), oldest first\n"
+    "\n"
+    "verify options:\n"
+    "  --url URL          the node's base URL (http(s)://HOST:PORT/; a trailing api/ is dropped)\n"
+    "  --pubkey KEY       the node key: base64 of the 32-byte Ed25519 key (its node.pub), a\n"
+    "                     verifier key NAME+ID+KEY (signed-note form), or a file holding either\n"
+    "  --state FILE       where the last verified head is kept (created on first use)\n"
+    "  --entries          also read every entry since the last run (all on the first) and check\n"
+    "                     that they rebuild the signed root; entries not about your party or your\n"
+    "                     own requests come as leaf hashes only\n"
+    "  --user NAME, --password-stdin, --token TOKEN   credentials (or ENLACE_USER,\n"
+    "                     ENLACE_PASSWORD, ENLACE_TOKEN)\n"
+    "  --cacert FILE, --insecure   TLS trust, as for push and get\n"
+    "  --json             print {\"ok\",\"origin\",\"size\",\"previous_size\",\"first_use\",\n"
+    "                     \"entries_checked\",\"reason\"} instead of the line\n"
+    "\n"
+    "show filters (all optional, combined with AND):\n"
+    "  --party XX         entries by principals of party XX (who acted)\n"
+    "  --about XX         entries about objects originated by party XX\n"
+    "  --principal NAME   entries by this user\n"
+    "  --role ROLE        entries by users holding ROLE (e.g. liaison)\n"
+    "  --action ACTION    read, write, delete, or an admin action (user-add, token-create, ...)\n"
+    "  --object ID        entries naming this object id\n"
+    "  --since T, --until T   time range [T, T'), RFC 3339 (2026-11-29T10:00:00Z) or a date\n"
+    "  --json             one JSON object per line: {\"index\",\"leaf_hash\",\"entry\"}\n"
+    "\n"
+    "exit status: 0 ok, 1 could not check (network, files), 2 usage error,\n"
+    "             3 verification failed (bad signature, rollback, fork, edited entry)\n"
+    "example: enlace audit show mynode --party US --role liaison --action read\n";
+
+/* ---- verify ------------------------------------------------------------------------------------ */
+
+typedef struct http_src {
+    client *cl;
+    const char *cmd;
+    int failed_http;    /* a request got a non-2xx answer */
+} http_src;
+
+static int get_ok(http_src *h, const char *path, client_response *resp, enlace_err *err) {
+    int rc = client_get(h->cl, path, resp, err);
+    if (rc) return rc;
+    if (resp->status != 200) {
+        char what[300];
+        client_error_describe(resp, what, sizeof what);
+        client_response_free(resp);
+        h->failed_http = 1;
+        return enlace_err_set(err, ENLACE_ENET, "GET %s: %s", path, what);
+    }
+    return 0;
+}
+
+static int src_checkpoint(void *ctx, char **note, size_t *len, enlace_err *err) {
+    client_response resp;
+    int rc = get_ok(ctx, "enlace/v1/audit/checkpoint", &resp, err);
+    if (rc) return rc;
+    *note = resp.body;  /* taken over: freed by the caller */
+    *len = resp.body_len;
+    resp.body = NULL;
+    client_response_free(&resp);
+    return 0;
+}
+
+static int b64_hash(const char *s, unsigned char out[MERKLE_HASH_LEN]) {
+    size_t n = 0;
+    return s && sodium_base642bin(out, MERKLE_HASH_LEN, s, strlen(s), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+                   n == MERKLE_HASH_LEN
+               ? 0
+               : -1;
+}
+
+static json_object *parse_json(const client_response *resp) {
+    json_tokener *tok = json_tokener_new();
+    if (!tok) return NULL;
+    json_object *o = json_tokener_parse_ex(tok, resp->body, (int)resp->body_len);
+    json_tokener_free(tok);
+    return o;
+}
+
+static int src_consistency(void *ctx, uint64_t first, uint64_t second, unsigned char (*proof)[MERKLE_HASH_LEN],
+                           size_t *n, enlace_err *err) {
+    char path[128];
+    snprintf(path, sizeof path, "enlace/v1/audit/consistency?first=%llu&second=%llu", (unsigned long long)first,
+             (unsigned long long)second);
+    client_response resp;
+    int rc = get_ok(ctx, path, &resp, err);
+    if (rc) return rc;
+    json_object *o = parse_json(&resp), *arr = NULL;
+    client_response_free(&resp);
+    *n = 0;
+    if (!o || !json_object_object_get_ex(o, "proof", &arr) || !json_object_is_type(arr, json_type_array) ||
+        json_object_array_length(arr) > MERKLE_MAX_PROOF)
+        rc = enlace_err_set(err, ENLACE_ECONFLICT, "fork: the node sent no usable consistency proof from size %llu",
+                            (unsigned long long)first);
+    for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
+        if (b64_hash(json_object_get_string(json_object_array_get_idx(arr, i)), proof[i]) != 0)
+            rc = enlace_err_set(err, ENLACE_ECONFLICT, "fork: the node's consistency proof holds a malformed hash");
+    if (rc == 0) *n = json_object_array_length(arr);
+    json_object_put(o);
+    return rc;
+}
+
+static int src_leaves(void *ctx, uint64_t start, uint64_t end, audit_leaf_cb cb, void *cbctx, enlace_err *err) {
+    while (start < end) {
+        char path[128];
+        snprintf(path, sizeof path, "enlace/v1/audit/entries?start=%llu&end=%llu", (unsigned long long)start,
+                 (unsigned long long)end);
+        client_response resp;
+        int rc = get_ok(ctx, path, &resp, err);
+        if (rc) return rc;
+        json_object *o = parse_json(&resp), *arr = NULL;
+        client_response_free(&resp);
+        if (!o || !json_object_object_get_ex(o, "entries", &arr) || !json_object_is_type(arr, json_type_array) ||
+            json_object_array_length(arr) == 0) {
+            json_object_put(o);
+            return enlace_err_set(err, ENLACE_ECONFLICT, "leaf entries: the node served no entries from %llu (of %llu)",
+                                  (unsigned long long)start, (unsigned long long)end);
+        }
+        for (size_t i = 0; i < json_object_array_length(arr) && rc == 0; i++) {
+            json_object *e = json_object_array_get_idx(arr, i), *idx = NULL, *lh = NULL, *data = NULL;
+            unsigned char h[MERKLE_HASH_LEN];
+            if (!json_object_object_get_ex(e, "index", &idx) || !json_object_object_get_ex(e, "leaf_hash", &lh) ||
+                b64_hash(json_object_get_string(lh), h) != 0) {
+                rc = enlace_err_set(err, ENLACE_ECONFLICT, "leaf entries: a malformed entry near leaf %llu",
+                                    (unsigned long long)start);
+                break;
+            }
+            int has = json_object_object_get_ex(e, "data", &data) && json_object_is_type(data, json_type_string);
+            rc = cb(cbctx, (uint64_t)json_object_get_int64(idx), has ? json_object_get_string(data) : NULL,
+                    has ? (size_t)json_object_get_string_len(data) : 0, h, err);
+            start = (uint64_t)json_object_get_int64(idx) + 1;
+        }
+        json_object_put(o);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Write text to path atomically: a temporary file in the same directory, fsync, rename. */
+static int write_atomic(const char *path, const char *text, size_t len, enlace_err *err) {
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return enlace_err_set(err, ENLACE_EINVAL, "state path too long");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return enlace_err_set(err, ENLACE_EIO, "cannot write %s: %s", tmp, strerror(errno));
+    int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    int saved = errno;
+    close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        if (ok) saved = errno;
+        unlink(tmp);
+        return enlace_err_set(err, ENLACE_EIO, "cannot write %s: %s", path, strerror(saved));
+    }
+    /* the rename itself is durable once the directory is synced */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    int dfd = open(slash ? (dir[0] ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+/* KEY as given, or the contents of the file it names. */
+static int load_pubkey(const char *arg, unsigned char pk[32], enlace_err *err) {
+    struct stat st;
+    if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+        char *text = NULL;
+        size_t len = 0;
+        int rc = cli_read_file(arg, &text, &len, err);
+        if (rc) return rc;
+        rc = audit_pubkey_parse(text, pk, err);
+        free(text);
+        return rc;
+    }
+    return audit_pubkey_parse(arg, pk, err);
+}
+
+static int cmd_verify(int argc, char **argv) {
+    enum { O_URL = 1, O_PUBKEY, O_STATE, O_ENTRIES, O_USER, O_PWSTDIN, O_TOKEN, O_CACERT, O_INSECURE, O_JSON, O_HELP };
+    static const struct option opts[] = {
+        {"url", required_argument, NULL, O_URL},         {"pubkey", required_argument, NULL, O_PUBKEY},
+        {"state", required_argument, NULL, O_STATE},     {"entries", no_argument, NULL, O_ENTRIES},
+        {"user", required_argument, NULL, O_USER},       {"password-stdin", no_argument, NULL, O_PWSTDIN},
+        {"token", required_argument, NULL, O_TOKEN},     {"cacert", required_argument, NULL, O_CACERT},
+        {"insecure", no_argument, NULL, O_INSECURE},     {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, O_HELP},             {NULL, 0, NULL, 0}};
+    const char *cmd = "audit verify", *url = NULL, *key = NULL, *state_path = NULL, *user = NULL, *token = NULL,
+               *cacert = NULL;
+    int entries = 0, pw_stdin = 0, insecure = 0, json = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_URL: url = optarg; break;
+        case O_PUBKEY: key = optarg; break;
+        case O_STATE: state_path = optarg; break;
+        case O_ENTRIES: entries = 1; break;
+        case O_USER: user = optarg; break;
+        case O_PWSTDIN: pw_stdin = 1; break;
+        case O_TOKEN: token = optarg; break;
+        case O_CACERT: cacert = optarg; break;
+        case O_INSECURE: insecure = 1; break;
+        case O_JSON: json = 1; break;
+        case 'h':
+        case O_HELP: fputs(audit_usage, stdout); return CLI_EXIT_OK;
+        default: return cli_bad_option(cmd, c, argv);
+        }
+    }
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!url) return cli_usage_error(cmd, "--url is required");
+    if (!key) return cli_usage_error(cmd, "--pubkey is required");
+    if (!state_path) return cli_usage_error(cmd, "--state is required");
+    /* credentials: options, then the environment */
+    char pw[1024] = "";
+    const char *password = NULL;
+    if (!user && !token) user = getenv("ENLACE_USER");
+    if (!token && !user) token = getenv("ENLACE_TOKEN");
+    if (user && token) return cli_usage_error(cmd, "give --user or --token, not both");
+    if (pw_stdin) {
+        if (!user) return cli_usage_error(cmd, "--password-stdin needs --user");
+        if (cli_read_line(stdin, pw, sizeof pw) != 0) return cli_usage_error(cmd, "no password on standard input");
+        password = pw;
+    } else if (user) {
+        password = getenv("ENLACE_PASSWORD");
+        if (!password) return cli_usage_error(cmd, "--user needs a password (--password-stdin or ENLACE_PASSWORD)");
+    }
+    if (!user && !token) return cli_usage_error(cmd, "credentials are required (--user or --token)");
+
+    enlace_err err;
+    enlace_err_clear(&err);
+    unsigned char pk[32];
+    if (load_pubkey(key, pk, &err) != 0) return cli_usage_error(cmd, "--pubkey: %s", err.msg);
+    /* the node's base URL: drop a trailing "api/" (a TAXII API root given by habit) */
+    char base[2048];
+    if (snprintf(base, sizeof base, "%s%s", url, url[0] && url[strlen(url) - 1] == '/' ? "" : "/") >= (int)sizeof base)
+        return cli_usage_error(cmd, "--url is too long");
+    size_t bl = strlen(base);
+    if (bl > 5 && strcmp(base + bl - 5, "/api/") == 0) base[bl - 4] = '\0';
+
+    /* the kept head: re-verified with the pinned key before it is trusted */
+    audit_state st;
+    memset(&st, 0, sizeof st);
+    char *text = NULL;
+    size_t tlen = 0;
+    if (access(state_path, F_OK) == 0) {
+        if (cli_read_file(state_path, &text, &tlen, &err) != 0) {
+            sodium_memzero(pw, sizeof pw);
+            return cli_fail(cmd, "%s", err.msg);
+        }
+        int rc = audit_state_parse(text, tlen, pk, &st, &err);
+        free(text);
+        if (rc == ENLACE_EAUTH) {
+            sodium_memzero(pw, sizeof pw);
+            fprintf(stderr, "enlace %s: %s (%s)\n", cmd, err.msg, state_path);
+            return AUDIT_EXIT_FAILED;
+        }
+        if (rc) {
+            sodium_memzero(pw, sizeof pw);
+            return cli_fail(cmd, "%s: %s", state_path, err.msg);
+        }
+    }
+    client_config cc = {base, user, password, token, insecure, cacert, 0, 60, 0};
+    client *cl = NULL;
+    if (client_new(&cc, &cl, &err) != 0) {
+        sodium_memzero(pw, sizeof pw);
+        audit_state_free(&st);
+        return cli_fail(cmd, "%s", err.msg);
+    }
+    http_src h = {cl, cmd, 0};
+    audit_source src = {&h, src_checkpoint, src_consistency, src_leaves};
+    audit_verify_result res;
+    int rc = audit_verify_run(&st, &src, pk, entries, &res, &err);
+    int exit_code = CLI_EXIT_OK;
+    if (rc == ENLACE_ENET || rc == ENLACE_ENOMEM || rc == ENLACE_EIO) {
+        exit_code = rc == ENLACE_ENET && !h.failed_http ? cli_net_fail(cmd, cl, &err) : cli_fail(cmd, "%s", err.msg);
+    } else if (rc != 0) {
+        exit_code = AUDIT_EXIT_FAILED;
+        if (json) {
+            enlace_buf o = ENLACE_BUF_INIT;
+            enlace_buf_puts(&o, "{\"ok\":false,\"reason\":");
+            enlace_buf_json_str(&o, err.msg);
+            enlace_buf_puts(&o, "}\n");
+            cli_emit(cmd, &o, 0);
+        } else {
+            fprintf(stderr, "enlace %s: %s\n", cmd, err.msg);
+        }
+    } else {
+        enlace_buf out = ENLACE_BUF_INIT;
+        if (audit_state_format(&st, &out) != 0 || write_atomic(state_path, out.p, out.len, &err) != 0) {
+            exit_code = cli_fail(cmd, "%s", out.oom ? "out of memory" : err.msg);
+        } else if (json) {
+            enlace_buf o = ENLACE_BUF_INIT;
+            enlace_buf_puts(&o, "{\"ok\":true,\"origin\":");
+            enlace_buf_json_str(&o, st.cp.origin);
+            enlace_buf_printf(&o, ",\"size\":%llu,\"previous_size\":%llu,\"first_use\":%s,\"entries_checked\":%llu}\n",
+                              (unsigned long long)res.new_size, (unsigned long long)res.old_size,
+                              res.first_use ? "true" : "false", (unsigned long long)res.leaves_checked);
+            exit_code = cli_emit(cmd, &o, 0);
+        } else if (res.first_use) {
+            printf("ok: first use: keeping %s at tree size %llu%s\n", st.cp.origin, (unsigned long long)res.new_size,
+                   entries ? " (every entry checked)" : "");
+        } else {
+            printf("ok: %s tree size %llu is consistent with %llu%s\n", st.cp.origin, (unsigned long long)res.new_size,
+                   (unsigned long long)res.old_size,
+                   entries ? (res.leaves_checked ? " (new entries checked)" : " (no new entries)") : "");
+        }
+        enlace_buf_free(&out);
+    }
+    client_free(cl);
+    audit_state_free(&st);
+    sodium_memzero(pw, sizeof pw);
+    return exit_code;
+}
+
+/* ---- show --------------------------------------------------------------------------------------- */
+
+typedef struct show_ctx {
+    const char *party, *action, *role_name;
+    char **role_users;   /* names of users holding --role */
+    size_t n_role_users;
+    int json;
+    size_t shown;
+    int failed;
+} show_ctx;
+
+static int in_role(const show_ctx *sc, const char *name) {
+    for (size_t i = 0; i < sc->n_role_users; i++)
+        if (strcmp(sc->role_users[i], name) == 0) return 1;
+    return 0;
+}
+
+static int show_leaf(void *ctx, const store_audit_leaf *leaf) {
+    show_ctx *sc = ctx;
+    audit_entry_doc d;
+    enlace_err err;
+    if (audit_entry_decode(leaf->data, leaf->len, &d, &err) != 0) {
+        fprintf(stderr, "enlace audit show: leaf %llu: %s\n", (unsigned long long)leaf->idx, err.msg);
+        sc->failed = 1;
+        return 0;
+    }
+    const audit_entry *e = &d.e;
+    int keep = (!sc->party || strcmp(e->party, sc->party) == 0) && (!sc->action || strcmp(e->action, sc->action) == 0) &&
+               (!sc->role_name || in_role(sc, e->principal));
+    if (keep) {
+        sc->shown++;
+        char b64[sodium_base64_ENCODED_LEN(MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL)];
+        sodium_bin2base64(b64, sizeof b64, leaf->hash, MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
+        if (sc->json) {
+            printf("{\"index\":%llu,\"leaf_hash\":\"%s\",\"entry\":%.*s}\n", (unsigned long long)leaf->idx, b64,
+                   (int)leaf->len, (const char *)leaf->data);
+        } else {
+            char t[TAXII_TIME_LEN];
+            taxii_time_format(e->time_us, t);
+            printf("%llu %s %s (%s, %s) %s", (unsigned long long)leaf->idx, t, e->principal, e->org, e->party, e->action);
+            if (e->collection[0]) printf(" collection=%s", e->collection);
+            if (e->target[0]) printf(" target=%s", e->target);
+            printf(" about=%s %s", e->about, e->decision);
+            if (e->reason[0]) printf(" (%s)", e->reason);
+            printf(" %zu object%s", e->n_objects, e->n_objects == 1 ? "" : "s");
+            for (size_t i = 0; i < e->n_objects && i < 3; i++)
+                printf("%s%s%s%s", i ? ", " : ": ", e->objects[i].id, e->objects[i].version[0] ? "@" : "",
+                       e->objects[i].version);
+            if (e->n_objects > 3) printf(", +%zu more", e->n_objects - 3);
+            putchar('\n');
+        }
+    }
+    audit_entry_doc_free(&d);
+    return 0;
+}
+
+static int parse_when(const char *s, int64_t *us) {
+    char buf[64];
+    if (strlen(s) == 10) {  /* a date: its midnight UTC */
+        snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+        s = buf;
+    }
+    return taxii_time_parse(s, us);
+}
+
+static int cmd_show(int argc, char **argv) {
+    enum { O_PARTY = 1, O_ABOUT, O_PRINCIPAL, O_ROLE, O_ACTION, O_OBJECT, O_SINCE, O_UNTIL, O_JSON, O_HELP };
+    static const struct option opts[] = {
+        {"party", required_argument, NULL, O_PARTY},   {"about", required_argument, NULL, O_ABOUT},
+        {"principal", required_argument, NULL, O_PRINCIPAL}, {"role", required_argument, NULL, O_ROLE},
+        {"action", required_argument, NULL, O_ACTION}, {"object", required_argument, NULL, O_OBJECT},
+        {"since", required_argument, NULL, O_SINCE},   {"until", required_argument, NULL, O_UNTIL},
+        {"json", no_argument, NULL, O_JSON},           {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = "audit show";
+    show_ctx sc;
+    memset(&sc, 0, sizeof sc);
+    store_audit_filter f;
+    memset(&f, 0, sizeof f);
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_PARTY: sc.party = optarg; break;
+        case O_ABOUT: f.about = optarg; break;
+        case O_PRINCIPAL: f.principal = optarg; break;
+        case O_ROLE: sc.role_name = optarg; break;
+        case O_ACTION: sc.action = optarg; break;
+        case O_OBJECT: f.contains = optarg; break;
+        case O_SINCE:
+            if (parse_when(optarg, &f.since_us) != 0) return cli_usage_error(cmd, "--since '%s' is not a timestamp", optarg);
+            break;
+        case O_UNTIL:
+            if (parse_when(optarg, &f.until_us) != 0) return cli_usage_error(cmd, "--until '%s' is not a timestamp", optarg);
+            break;
+        case O_JSON: sc.json = 1; break;
+        case 'h':
+        case O_HELP: fputs(audit_usage, stdout); return CLI_EXIT_OK;
+        default: return cli_bad_option(cmd, c, argv);
+        }
+    }
+    if (optind >= argc) return cli_usage_error(cmd, "missing DIR");
+    if (argc - optind > 1) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    unsigned role = 0;
+    if (sc.role_name && !(role = store_roles_parse(sc.role_name)))
+        return cli_usage_error(cmd, "--role '%s' is not a role (analyst, liaison, approver, admin, partner)",
+                               sc.role_name);
+    store *s = NULL;
+    int rc = cli_store_open(cmd, argv[optind], &s);
+    if (rc) return rc;
+    enlace_err err;
+    store_user *users = NULL;
+    size_t nu = 0;
+    if (role) {
+        if (store_user_list(s, &users, &nu, &err) != 0) {
+            store_close(s);
+            return cli_fail(cmd, "%s", err.msg);
+        }
+        sc.role_users = calloc(nu ? nu : 1, sizeof *sc.role_users);
+        for (size_t i = 0; sc.role_users && i < nu; i++)
+            if (users[i].roles & role) sc.role_users[sc.n_role_users++] = users[i].name;
+    }
+    /* one snapshot for the whole listing */
+    rc = store_read_begin(s, &err);
+    if (rc == 0) rc = store_audit_leaves(s, 0, UINT64_MAX, &f, show_leaf, &sc, &err);
+    store_read_end(s, NULL);
+    int exit_code = rc ? cli_fail(cmd, "%s", err.msg) : sc.failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    if (rc == 0 && !sc.json && sc.shown == 0) fprintf(stderr, "enlace %s: no entries match\n", cmd);
+    free(sc.role_users);
+    free(users);
+    store_close(s);
+    return exit_code;
+}
 
 int cli_audit(int argc, char **argv) {
-    (void)argc;
-    return cli_fail(argv[0], "not implemented yet");
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(audit_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "verify") == 0) return cmd_verify(argc - 1, argv + 1);
+    if (strcmp(argv[1], "show") == 0) return cmd_show(argc - 1, argv + 1);
+    return cli_usage_error("audit", "unknown subcommand '%s' (verify, show)", argv[1]);
 }

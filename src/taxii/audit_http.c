@@ -217,6 +217,10 @@ void taxii_audit_rec_init(taxii_audit_rec *r, const char *name, const char *org,
                             NULL, 0};
 }
 
+void taxii_audit_rec_collection(taxii_audit_rec *r, const char *id) {
+    snprintf(r->strs[3], sizeof r->strs[3], "%s", id ? id : "");
+}
+
 void taxii_audit_rec_deny(taxii_audit_rec *r, const char *reason) {
     r->base.decision = "deny";
     r->base.reason = reason;

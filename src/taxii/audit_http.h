@@ -68,6 +68,8 @@ typedef struct taxii_audit_rec {
  * named name of organization org and party party, at now_us, decision "allow". Can't fail. */
 void taxii_audit_rec_init(taxii_audit_rec *r, const char *name, const char *org, const char *party,
                           const char *action, const char *collection, int64_t now_us);
+/* Name the collection by its id once it is known (the URL may have named it by alias). */
+void taxii_audit_rec_collection(taxii_audit_rec *r, const char *id);
 /* Record a denial: decision "deny" and why. */
 void taxii_audit_rec_deny(taxii_audit_rec *r, const char *reason);
 /* Add an object version (copied) with its originator party. Returns 0 or -1 on OOM. */

@@ -503,6 +503,7 @@ static void serve_page_read(taxii_server *srv, store *s, const route *rt, const 
     if (principal_of(srv, s, u, enlace_clock_now_us(), &pr, r) != 0) return;
     store_collection c;
     if (find_collection(srv, s, rt, u, &c, r) != 0) return;
+    if (rec) taxii_audit_rec_collection(rec, c.id);
     if (!c.can_read) return reply_error(r, 403, "you may not read this collection");
     const char *object_id = (rt->kind == R_OBJECT || rt->kind == R_VERSIONS) ? rt->obj : NULL;
     taxii_endpoint ep = endpoint_of(rt->kind);
