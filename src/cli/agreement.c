@@ -109,6 +109,7 @@ static int agr_set(int argc, char **argv) {
     enlace_err_clear(&err);
     store_org self;
     store_collection c;
+    char what[160];  /* the audit entry's target */
     rc = CLI_EXIT_FAIL;
     if (cli_node_org(s, &self, &err) != ENLACE_OK) {
         cli_fail(cmd, "%s", err.msg);
@@ -116,8 +117,11 @@ static int agr_set(int argc, char **argv) {
         rc = cli_usage_error(cmd, "--partner %s is this node's own party; agreements are with other parties", a.partner);
     } else if (cli_collection_find(cmd, s, a.collection, &c) != 0) {
         /* printed */
-    } else if (party_known(s, a.partner, &err) != ENLACE_OK ||
-               store_agreement_set(s, a.partner, c.rowid, max_tlp, enlace_clock_now_us(), &err) != ENLACE_OK) {
+    } else if (party_known(s, a.partner, &err) != ENLACE_OK || cli_audit_begin(s, &err) != ENLACE_OK ||
+               snprintf(what, sizeof what, "%s on %s up to %s", a.partner, c.id, policy_tlp_name(max_tlp)) < 0 ||
+               cli_audited(s, "agreement-set", what,
+                           store_agreement_set(s, a.partner, c.rowid, max_tlp, enlace_clock_now_us(), &err),
+                           &err) != ENLACE_OK) {
         rc = err.code == ENLACE_EINVAL ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
     } else if (a.json) {
         enlace_buf o = ENLACE_BUF_INIT;
@@ -192,10 +196,14 @@ static int agr_remove(int argc, char **argv) {
     enlace_err err;
     enlace_err_clear(&err);
     store_collection c;
+    char what[160];  /* the audit entry's target */
     rc = CLI_EXIT_FAIL;
     if (cli_collection_find(cmd, s, a.collection, &c) != 0) {
         /* printed */
-    } else if (store_agreement_remove(s, a.partner, c.rowid, &err) != ENLACE_OK) {
+    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
+               snprintf(what, sizeof what, "%s on %s", a.partner, c.id) < 0 ||
+               cli_audited(s, "agreement-remove", what, store_agreement_remove(s, a.partner, c.rowid, &err),
+                           &err) != ENLACE_OK) {
         if (err.code == ENLACE_ENOTFOUND) cli_fail(cmd, "no agreement with %s on collection %s", a.partner, c.id);
         else cli_fail(cmd, "%s", err.msg);
     } else {

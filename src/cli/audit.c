@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,12 @@
 
 #include "audit/checkpoint.h"
 #include "audit/entry.h"
+#include "audit/log.h"
 #include "audit/verify.h"
 #include "cli/cli.h"
 #include "stix/time.h"
 #include "store/audit_store.h"
+#include "util/clock.h"
 
 /* Exit status when the log fails verification (a bad signature, a rollback, a fork, an entry
  * that does not match): distinct from 1 (could not check: network, files). */
@@ -64,6 +67,56 @@ static const char audit_usage[] =
     "exit status: 0 ok, 1 could not check (network, files), 2 usage error,\n"
     "             3 verification failed (bad signature, rollback, fork, edited entry)\n"
     "example: enlace audit show mynode --party US --role liaison --action read\n";
+
+/* ---- admin changes (cli.h) ---------------------------------------------------------------------- */
+
+int cli_audit_begin(store *s, enlace_err *err) { return store_audit_begin(s, err); }
+
+int cli_audited_objects(store *s, const char *action, const char *target, const audit_object *objs, size_t n,
+                        int op_rc, enlace_err *err) {
+    if (op_rc != ENLACE_OK) {
+        store_audit_rollback(s);
+        return op_rc;
+    }
+    /* Who: the operating-system account that ran the command (the CLI works on the node's files,
+     * with no enlace login), acting for the node's own organization and party. */
+    char principal[160], party[POLICY_PARTY_LEN] = "";
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(principal, sizeof principal, "cli:%s", pw && pw->pw_name ? pw->pw_name : "?");
+    store_org self;
+    memset(&self, 0, sizeof self);
+    int rc = cli_node_org(s, &self, err);
+    if (rc == ENLACE_OK) snprintf(party, sizeof party, "%s", self.party);
+    audit_entry e = {enlace_clock_now_us(), principal, self.name, party, action, "", party, "allow", "", target,
+                     objs, n};
+    if (rc == ENLACE_OK) rc = audit_append_tx(s, &e, NULL, err);
+    if (rc == ENLACE_OK) rc = store_audit_commit(s, err);
+    if (rc != ENLACE_OK) store_audit_rollback(s);
+    return rc;
+}
+
+int cli_audited(store *s, const char *action, const char *target, int op_rc, enlace_err *err) {
+    return cli_audited_objects(s, action, target, NULL, 0, op_rc, err);
+}
+
+int cli_audited_ids(store *s, const char *action, char *const *ids, const size_t *ids_len, int op_rc,
+                    enlace_err *err) {
+    if (op_rc != ENLACE_OK) return cli_audited_objects(s, action, "", NULL, 0, op_rc, err);
+    size_t n = 0;
+    for (size_t off = 0; *ids && off < *ids_len; off += strlen(*ids + off) + 1) n++;
+    audit_object *objs = calloc(n ? n : 1, sizeof *objs);
+    if (!objs) {
+        store_audit_rollback(s);
+        return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
+    }
+    size_t i = 0;
+    for (size_t off = 0; *ids && off < *ids_len; off += strlen(*ids + off) + 1) objs[i++] = (audit_object){*ids + off, ""};
+    char target[64];
+    snprintf(target, sizeof target, "%zu object%s", n, n == 1 ? "" : "s");
+    int rc = cli_audited_objects(s, action, target, objs, n, op_rc, err);
+    free(objs);
+    return rc;
+}
 
 /* ---- verify ------------------------------------------------------------------------------------ */
 

@@ -27,6 +27,26 @@ int cli_review(int argc, char **argv);      /* enlace review DIR [--within DAYS]
 int cli_purge(int argc, char **argv);       /* enlace purge DIR [--dry-run] (review.c) */
 int cli_audit(int argc, char **argv);       /* enlace audit verify|show ... (audit.c) */
 
+/* ---- the audit log of admin changes (src/cli/audit.c; issue 4 must-have 1) ------------------ */
+
+/* An admin change and its audit entry commit together:
+ *     } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
+ *                cli_audited(s, "user-add", name, store_user_add(s, ...), &err) != ENLACE_OK) {
+ * cli_audit_begin opens a write transaction (the store call joins it); cli_audited takes the
+ * store call's result: on failure it rolls back and returns it (err as the call set it); on
+ * success it appends the entry (action, target; by "cli:<OS user>" of the node's organization
+ * and party) and commits, returning 0 or the error (everything rolled back). */
+int cli_audit_begin(store *s, enlace_err *err);
+int cli_audited(store *s, const char *action, const char *target, int op_rc, enlace_err *err);
+/* The same, naming objects (struct audit_object from audit/entry.h). */
+struct audit_object;
+int cli_audited_objects(store *s, const char *action, const char *target, const struct audit_object *objs,
+                        size_t n, int op_rc, enlace_err *err);
+/* The same for a call that hands back NUL-separated ids (*ids, *ids_len bytes; read after the call:
+ * pass their addresses), named as the entry's objects (purge). */
+int cli_audited_ids(store *s, const char *action, char *const *ids, const size_t *ids_len, int op_rc,
+                    enlace_err *err);
+
 /* ---- helpers shared by the command files (src/cli/common.c) ---------------------------------- */
 
 /* Exit statuses of every command (docs/cli.md). */

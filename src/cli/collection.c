@@ -254,6 +254,7 @@ static int coll_grant(int argc, char **argv) {
     enlace_err_clear(&err);
     store_user u;
     store_collection c;
+    char what[256];  /* the audit entry's target */
     rc = CLI_EXIT_FAIL;
     if (store_user_get(s, a.user, &u, &err) != ENLACE_OK) {
         if (err.code == ENLACE_ENOTFOUND) cli_fail(cmd, "no user '%s'", a.user);
@@ -261,7 +262,11 @@ static int coll_grant(int argc, char **argv) {
     } else if (store_collection_find(s, a.pos[1], 0, &c, &err) != ENLACE_OK) {
         if (err.code == ENLACE_ENOTFOUND) cli_fail(cmd, "no collection '%s'", a.pos[1]);
         else cli_fail(cmd, "%s", err.msg);
-    } else if (store_grant(s, u.rowid, c.rowid, a.read, a.write, &err) != ENLACE_OK) {
+    } else if (snprintf(what, sizeof what, "%s on %s: read %s, write %s", a.user, c.id, a.read ? "yes" : "no",
+                        a.write ? "yes" : "no") < 0 ||
+               cli_audit_begin(s, &err) != ENLACE_OK ||
+               cli_audited(s, "grant", what, store_grant(s, u.rowid, c.rowid, a.read, a.write, &err), &err) !=
+                   ENLACE_OK) {
         cli_fail(cmd, "%s", err.msg);
     } else {
         if (a.read || a.write)
@@ -295,7 +300,9 @@ static int coll_set(int argc, char **argv) {
     rc = CLI_EXIT_FAIL;
     if (cli_collection_find(cmd, s, a.pos[1], &c) != 0) {
         /* printed */
-    } else if (store_collection_set_default_tlp(s, c.rowid, tlp, &err) != ENLACE_OK) {
+    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
+               cli_audited(s, "collection-default-tlp", c.id, store_collection_set_default_tlp(s, c.rowid, tlp, &err),
+                           &err) != ENLACE_OK) {
         cli_fail(cmd, "%s", err.msg);
     } else {
         if (tlp == POLICY_TLP_NONE)

@@ -156,7 +156,9 @@ static int org_add(int argc, char **argv) {
         cli_fail(cmd, "an organization named '%s' exists (%s, party %s)", name, o.identity_id, o.party);
     } else if (store_org_get(s, identity, &o, NULL) == ENLACE_OK) {
         cli_fail(cmd, "identity %s is already organization '%s'", identity, o.name);
-    } else if (store_org_add(s, identity, name, party, vouched, ident.p, now_us, &o, &err) != ENLACE_OK) {
+    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
+               cli_audited(s, "org-add", name, store_org_add(s, identity, name, party, vouched, ident.p, now_us, &o, &err),
+                           &err) != ENLACE_OK) {
         rc = err.code == ENLACE_EINVAL ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
     } else if (a.json) {
         enlace_buf j = ENLACE_BUF_INIT;
@@ -257,7 +259,10 @@ static int org_vet(int argc, char **argv) {
     } else if (strcmp(o.party, self.party) == 0) {
         rc = cli_usage_error(cmd, "'%s' is an organization of %s, this node's own party; a party vets "
                                   "only other parties' organizations", o.name, o.party);
-    } else if (store_vetting_set(s, o.rowid, self.party, until_us, enlace_clock_now_us(), &err) != ENLACE_OK) {
+    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
+               cli_audited(s, "org-vet", o.name,
+                           store_vetting_set(s, o.rowid, self.party, until_us, enlace_clock_now_us(), &err),
+                           &err) != ENLACE_OK) {
         rc = err.code == ENLACE_EINVAL ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
     } else {
         char until[32];
@@ -297,7 +302,9 @@ static int org_unvet(int argc, char **argv) {
         cli_fail(cmd, "%s", err.msg);
     } else if (cli_org_find(cmd, s, a.pos[1], &o) != 0) {
         /* printed */
-    } else if (store_vetting_remove(s, o.rowid, self.party, &err) != ENLACE_OK) {
+    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
+               cli_audited(s, "org-unvet", o.name, store_vetting_remove(s, o.rowid, self.party, &err), &err) !=
+                   ENLACE_OK) {
         if (err.code == ENLACE_ENOTFOUND) cli_fail(cmd, "'%s' is not vetted by %s", o.name, self.party);
         else cli_fail(cmd, "%s", err.msg);
     } else {

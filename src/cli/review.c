@@ -173,7 +173,11 @@ int cli_purge(int argc, char **argv) {
         store_close(s);
         return cli_fail(cmd, "%s", err.msg);
     }
-    if (!a.dry_run && store_purge_due(s, now_us, "enlace purge", &n_purged, &ids, &ids_len, &err) != ENLACE_OK) {
+    /* the purge and its audit entry (the ids removed) commit together */
+    if (!a.dry_run && (cli_audit_begin(s, &err) != ENLACE_OK ||
+                       cli_audited_ids(s, "purge", &ids, &ids_len,
+                                       store_purge_due(s, now_us, "enlace purge", &n_purged, &ids, &ids_len, &err),
+                                       &err) != ENLACE_OK)) {
         free(it);
         store_close(s);
         return cli_fail(cmd, "%s", err.msg);

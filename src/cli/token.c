@@ -87,7 +87,11 @@ static int token_create(int argc, char **argv) {
         cli_fail(cmd, "user '%s' is disabled", a.user);
     } else {
         enlace_token_new(tok, sha, id);
-        if (store_token_add(s, u.rowid, sha, id, enlace_clock_now_us(), &err) != ENLACE_OK) {
+        char what[200];
+        snprintf(what, sizeof what, "%s for %s", id, a.user);  /* the handle, never the token */
+        if (cli_audit_begin(s, &err) != ENLACE_OK ||
+            cli_audited(s, "token-create", what, store_token_add(s, u.rowid, sha, id, enlace_clock_now_us(), &err),
+                        &err) != ENLACE_OK) {
             cli_fail(cmd, "%s", err.msg);
         } else {
             rc = CLI_EXIT_OK;
@@ -117,7 +121,8 @@ static int token_revoke(int argc, char **argv) {
     if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
     enlace_err err;
     enlace_err_clear(&err);
-    if (store_token_revoke(s, a.pos[1], &err) != ENLACE_OK) {
+    if (cli_audit_begin(s, &err) != ENLACE_OK ||
+        cli_audited(s, "token-revoke", a.pos[1], store_token_revoke(s, a.pos[1], &err), &err) != ENLACE_OK) {
         rc = err.code == ENLACE_ENOTFOUND ? cli_fail(cmd, "no token with id '%s'", a.pos[1])
                                           : cli_fail(cmd, "%s", err.msg);
     } else {

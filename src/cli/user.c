@@ -160,7 +160,10 @@ static int user_add(int argc, char **argv) {
     }
     if (enlace_password_hash(pw, hash) != 0) {
         cli_fail(cmd, "cannot hash the password (out of memory)");
-    } else if (store_user_add(s, name, roles, org.rowid, hash, enlace_clock_now_us(), &u, &err) != ENLACE_OK) {
+    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
+               cli_audited(s, "user-add", name,
+                           store_user_add(s, name, roles, org.rowid, hash, enlace_clock_now_us(), &u, &err),
+                           &err) != ENLACE_OK) {
         if (err.code == ENLACE_ECONFLICT) cli_fail(cmd, "user '%s' already exists", name);
         else if (err.code == ENLACE_EINVAL) rc = cli_usage_error(cmd, "%s", err.msg);
         else cli_fail(cmd, "%s", err.msg);
@@ -251,7 +254,9 @@ static int user_set_disabled(int argc, char **argv, int disabled) {
     if ((rc = cli_store_open(cmd, a.pos[0], &s)) != 0) return rc;
     enlace_err err;
     enlace_err_clear(&err);
-    if (store_user_set_disabled(s, a.pos[1], disabled, &err) != ENLACE_OK) {
+    if (cli_audit_begin(s, &err) != ENLACE_OK ||
+        cli_audited(s, disabled ? "user-disable" : "user-enable", a.pos[1],
+                    store_user_set_disabled(s, a.pos[1], disabled, &err), &err) != ENLACE_OK) {
         rc = err.code == ENLACE_ENOTFOUND ? cli_fail(cmd, "no user '%s'", a.pos[1]) : cli_fail(cmd, "%s", err.msg);
     } else {
         printf("user %s %s\n", a.pos[1], disabled ? "disabled" : "enabled");
@@ -278,7 +283,9 @@ static int user_passwd(int argc, char **argv) {
     rc = CLI_EXIT_FAIL;
     if (enlace_password_hash(pw, hash) != 0) {
         cli_fail(cmd, "cannot hash the password (out of memory)");
-    } else if (store_user_set_password(s, a.pos[1], hash, &err) != ENLACE_OK) {
+    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
+               cli_audited(s, "user-password", a.pos[1], store_user_set_password(s, a.pos[1], hash, &err),
+                           &err) != ENLACE_OK) {
         if (err.code == ENLACE_ENOTFOUND) cli_fail(cmd, "no user '%s'", a.pos[1]);
         else cli_fail(cmd, "%s", err.msg);
     } else {
