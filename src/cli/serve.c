@@ -23,6 +23,8 @@ static const char serve_usage[] =
     "  --max-content-length B    largest POST body in bytes (default 10485760)\n"
     "  --page-limit N            default page size (default 1000)\n"
     "  --page-max N              largest page size honoured (default 10000)\n"
+    "  --audit-checkpoint S      sign an audit tree head at least every S seconds while the log\n"
+    "                            grows (default 10; docs/audit.md)\n"
     "  --help                    show this help\n"
     "When ready, prints one line: enlace: listening on URL\n";
 
@@ -91,6 +93,15 @@ int cli_serve(int argc, char **argv) {
         else if (strcmp(a, "--max-content-length") == 0) rc = parse_size(a, v, &cfg.max_content_length);
         else if (strcmp(a, "--page-limit") == 0) rc = parse_size(a, v, &cfg.page_limit);
         else if (strcmp(a, "--page-max") == 0) rc = parse_size(a, v, &cfg.page_max);
+        else if (strcmp(a, "--audit-checkpoint") == 0) {
+            size_t sec = 0;
+            rc = parse_size(a, v, &sec);
+            if (rc == 0 && sec > 86400) {
+                fprintf(stderr, "enlace serve: --audit-checkpoint is at most 86400 seconds\n");
+                return 2;
+            }
+            cfg.audit_checkpoint_s = (unsigned)sec;
+        }
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "enlace serve: unknown option %s (see --help)\n", a);
             return 2;
