@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "gen.h"
+#include "store/internal.h" /* the predicate's SQL text and function, to run it on plain SQLite */
 #include "store/store.h"
 
 #define SEED 7
@@ -105,6 +106,22 @@ static const char RAW_GET[] =
     "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object "
     "INDEXED BY object_key WHERE coll = ?1 AND date_added > ?2 AND id = ?4 AND is_top_spec = 1 "
     "AND is_last_s = 1 ORDER BY date_added LIMIT ?3";
+/* The same two with the store's predicate, as store_query_objects writes it (same macros): run
+ * on plain SQLite they isolate what the predicate costs from what the store's API costs. */
+#define PRED " AND " STORE_VISIBLE_SQL_LATEST
+static const char PRED_PAGE[] =
+    "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object "
+    "WHERE coll = ?1 AND date_added > ?2 AND is_top_spec = 1 AND is_last_s = 1" PRED
+    " ORDER BY date_added LIMIT ?3";
+static const char PRED_GET[] =
+    "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object "
+    "INDEXED BY object_key WHERE coll = ?1 AND date_added > ?2 AND id = ?4 AND is_top_spec = 1 "
+    "AND is_last_s = 1" PRED " ORDER BY date_added LIMIT ?3";
+
+/* Bind the predicate's principal when the statement has it. */
+static void bind_principal(sqlite3_stmt *st, const policy_principal *p) {
+    if (p) store_bind_principal(st, p);
+}
 
 static void raw_exec(sqlite3 *db, const char *sql) {
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
@@ -125,9 +142,10 @@ static void raw_step(sqlite3 *db, sqlite3_stmt *st) {
     sqlite3_reset(st);
 }
 
-static double page_raw(sqlite3 *db, int64_t coll, size_t limit, sink *k) {
+/* Page with plain SQLite: p NULL without the predicate, else with it as principal p. */
+static double page_raw(sqlite3 *db, int64_t coll, const policy_principal *p, size_t limit, sink *k) {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, RAW_PAGE, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
+    if (sqlite3_prepare_v2(db, p ? PRED_PAGE : RAW_PAGE, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
     memset(k, 0, sizeof *k);
     k->last_da = -1;
     double t0 = now_s();
@@ -136,6 +154,7 @@ static double page_raw(sqlite3 *db, int64_t coll, size_t limit, sink *k) {
         sqlite3_bind_int64(st, 1, coll);
         sqlite3_bind_int64(st, 2, k->last_da);
         sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
+        bind_principal(st, p);
         size_t n = 0;
         int more = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -182,9 +201,10 @@ static double get_store(store *s, int64_t coll, const policy_principal *p, char 
     return now_s() - t0;
 }
 
-static double get_raw(sqlite3 *db, int64_t coll, char (*ids)[64], size_t n, size_t *found) {
+static double get_raw(sqlite3 *db, int64_t coll, const policy_principal *p, char (*ids)[64], size_t n,
+                      size_t *found) {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, RAW_GET, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
+    if (sqlite3_prepare_v2(db, p ? PRED_GET : RAW_GET, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
     *found = 0;
     double t0 = now_s();
     for (size_t i = 0; i < n; i++) {
@@ -193,6 +213,7 @@ static double get_raw(sqlite3 *db, int64_t coll, char (*ids)[64], size_t n, size
         sqlite3_bind_int64(st, 2, -1);
         sqlite3_bind_int64(st, 3, 1001);
         sqlite3_bind_text(st, 4, ids[i], -1, SQLITE_STATIC);
+        bind_principal(st, p);
         while (sqlite3_step(st) == SQLITE_ROW) {
             (void)sqlite3_column_text(st, 5);
             (*found)++;
@@ -301,7 +322,8 @@ int main(int argc, char **argv) {
     sqlite3 *raw = NULL;
     if (sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) die("raw open", NULL);
     raw_exec(raw, "PRAGMA cache_size = -2048; PRAGMA mmap_size = 0;");
-    if (sqlite3_prepare_v2(raw, "BEGIN", -1, &raw_begin, NULL) != SQLITE_OK ||
+    if (store_register_visible(raw) != SQLITE_OK ||
+        sqlite3_prepare_v2(raw, "BEGIN", -1, &raw_begin, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(raw, "COMMIT", -1, &raw_commit, NULL) != SQLITE_OK)
         die("raw prepare", NULL);
 
@@ -310,54 +332,50 @@ int main(int argc, char **argv) {
     uint64_t r = 42;
     for (size_t i = 0; i < lookups; i++) gen_id(SEED, rnd(&r) % count, ids[i]);
 
-    /* best of `passes` for each measurement, after one warm-up pass of the file */
+    /* best of `passes` for each measurement, after one warm-up pass of the file; the variants
+     * alternate within each pass so that load on the machine hits them alike */
+    enum { RAW, PRED_A, PRED_B, STORE_A, STORE_B, NV };
+    static const char *const NAMES[NV] = {"raw SQLite, no predicate", "raw SQLite + predicate, (a) originator",
+                                          "raw SQLite + predicate, (b) US partner", "store API, (a) originator",
+                                          "store API, (b) US partner"};
+    const policy_principal *who[NV] = {NULL, &p_orig, &p_partner, &p_orig, &p_partner};
     sink k;
-    page_raw(raw, coll.rowid, limit, &k);
-    double best_raw = 1e9, best_orig = 1e9, best_part = 1e9;
-    size_t rows_raw = 0, rows_orig = 0, rows_part = 0, bytes_raw = 0, bytes_orig = 0;
-    for (int pass = 0; pass < passes; pass++) {
-        double t = page_raw(raw, coll.rowid, limit, &k);
-        if (t < best_raw) best_raw = t;
-        rows_raw = k.rows;
-        bytes_raw = k.bytes;
-        t = page_store(s, coll.rowid, &p_orig, limit, &k);
-        if (t < best_orig) best_orig = t;
-        rows_orig = k.rows;
-        bytes_orig = k.bytes;
-        t = page_store(s, coll.rowid, &p_partner, limit, &k);
-        if (t < best_part) best_part = t;
-        rows_part = k.rows;
-    }
-    if (rows_orig != count || rows_raw != count || bytes_orig != bytes_raw)
+    page_raw(raw, coll.rowid, NULL, limit, &k);
+    double pbest[NV], gbest[NV];
+    size_t prows[NV] = {0}, pbytes[NV] = {0}, gfound[NV] = {0};
+    for (int v = 0; v < NV; v++) pbest[v] = gbest[v] = 1e9;
+    for (int pass = 0; pass < passes; pass++)
+        for (int v = 0; v < NV; v++) {
+            double t = v < STORE_A ? page_raw(raw, coll.rowid, who[v], limit, &k)
+                                   : page_store(s, coll.rowid, who[v], limit, &k);
+            if (t < pbest[v]) pbest[v] = t;
+            prows[v] = k.rows;
+            pbytes[v] = k.bytes;
+            t = v < STORE_A ? get_raw(raw, coll.rowid, who[v], ids, lookups, &gfound[v])
+                            : get_store(s, coll.rowid, who[v], ids, lookups, &gfound[v]);
+            if (t < gbest[v]) gbest[v] = t;
+        }
+    if (prows[RAW] != count || prows[PRED_A] != count || prows[STORE_A] != count || pbytes[STORE_A] != pbytes[RAW])
         die("the originator did not page back every object", NULL);
-    double gbest_raw = 1e9, gbest_orig = 1e9, gbest_part = 1e9;
-    size_t g_raw = 0, g_orig = 0, g_part = 0;
-    for (int pass = 0; pass < passes; pass++) {
-        double t = get_raw(raw, coll.rowid, ids, lookups, &g_raw);
-        if (t < gbest_raw) gbest_raw = t;
-        t = get_store(s, coll.rowid, &p_orig, ids, lookups, &g_orig);
-        if (t < gbest_orig) gbest_orig = t;
-        t = get_store(s, coll.rowid, &p_partner, ids, lookups, &g_part);
-        if (t < gbest_part) gbest_part = t;
-    }
-    if (g_orig != lookups || g_raw != lookups) die("a lookup missed", NULL);
+    if (prows[PRED_B] != prows[STORE_B] || gfound[PRED_B] != gfound[STORE_B])
+        die("the store and the raw predicate disagree", NULL);
+    if (gfound[RAW] != lookups || gfound[STORE_A] != lookups) die("a lookup missed", NULL);
 
-    printf("bench_policy, %zu objects (load %.1f s, %.0f objects/s), paging limit %zu, %zu lookups, best of %d, CPU time\n",
-           count, load_s, (double)count / load_s, limit, lookups, passes);
-    printf("%-52s %12s %12s %7s\n", "metric", "enlace", "raw SQLite", "ratio");
-    printf("%-52s %12.0f %12.0f %7.2f\n", "paging, rows/s (a) originator: sees all, rule 1",
-           rows_orig / best_orig, rows_raw / best_raw, (rows_orig / best_orig) / (rows_raw / best_raw));
-    printf("%-52s %12.0f %12.0f %7.2f\n", "paging, rows examined/s (b) US partner",
-           count / best_part, rows_raw / best_raw, (count / best_part) / (rows_raw / best_raw));
-    printf("%-52s %12.0f %12s %7s  (%.1f%% of the objects)\n", "paging, rows delivered/s (b) US partner",
-           rows_part / best_part, "-", "-", 100.0 * (double)rows_part / (double)count);
-    printf("%-52s %12.0f %12.0f %7.2f\n", "GET one object, lookups/s (a) originator",
-           lookups / gbest_orig, lookups / gbest_raw, gbest_raw / gbest_orig);
-    printf("%-52s %12.0f %12.0f %7.2f  (%zu of %zu found)\n", "GET one object, lookups/s (b) US partner",
-           lookups / gbest_part, lookups / gbest_raw, gbest_raw / gbest_part, g_part, lookups);
-    printf("policy_cost_paging_a=%.3f\npolicy_cost_paging_b=%.3f\npolicy_cost_get_a=%.3f\npolicy_cost_get_b=%.3f\n",
-           1 - (rows_orig / best_orig) / (rows_raw / best_raw), 1 - (count / best_part) / (rows_raw / best_raw),
-           1 - gbest_raw / gbest_orig, 1 - gbest_raw / gbest_part);
+    printf("bench_policy, %zu objects (load %.1f s, %.0f objects/s), paging limit %zu, %zu lookups, best of %d, "
+           "CPU time; partner (b) sees %.1f%% of the objects\n",
+           count, load_s, (double)count / load_s, limit, lookups, passes, 100.0 * (double)prows[PRED_B] / (double)count);
+    printf("%-44s %14s %14s %14s\n", "variant", "paging rows/s", "examined/s", "GET lookups/s");
+    for (int v = 0; v < NV; v++)
+        printf("%-44s %14.0f %14.0f %14.0f\n", NAMES[v], (double)prows[v] / pbest[v], (double)count / pbest[v],
+               (double)lookups / gbest[v]);
+    /* cost = 1 - (rate with) / (rate without), on rows examined (every listing row is examined
+     * once whatever the principal may see) and on lookups */
+    printf("predicate_cost_paging_a=%.3f\npredicate_cost_paging_b=%.3f\npredicate_cost_get_a=%.3f\npredicate_cost_get_b=%.3f\n",
+           1 - pbest[RAW] / pbest[PRED_A], 1 - pbest[RAW] / pbest[PRED_B], 1 - gbest[RAW] / gbest[PRED_A],
+           1 - gbest[RAW] / gbest[PRED_B]);
+    printf("store_cost_paging_a=%.3f\nstore_cost_paging_b=%.3f\nstore_cost_get_a=%.3f\nstore_cost_get_b=%.3f\n",
+           1 - pbest[RAW] / pbest[STORE_A], 1 - pbest[RAW] / pbest[STORE_B], 1 - gbest[RAW] / gbest[STORE_A],
+           1 - gbest[RAW] / gbest[STORE_B]);
     free(ids);
     sqlite3_finalize(raw_begin);
     sqlite3_finalize(raw_commit);

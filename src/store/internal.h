@@ -62,5 +62,19 @@ int store_self(store *s, char party[POLICY_PARTY_LEN], int64_t *org_rowid, enlac
 #define STORE_VISIBLE_ARGS STORE_VISIBLE_ARGS_LATEST \
     ", l_tlp, l_rel_to, l_rel_orgs, l_orcon, l_vetted_only, l_review_by"
 int store_register_visible(sqlite3 *db);
+/* The predicate as the store's reads write it (parameters ?1 collection, ?5 principal, ?6 its
+ * party, ?7 its organization, bound by store_bind_principal). Rule 1 (the originator
+ * organization sees its own objects) is the SQL equality in front: the same test as
+ * policy_decide's first line, for the version and the latest alike (one originator per id),
+ * and SQLite then neither reads the marking columns nor calls the function for those rows —
+ * the originator's reads cost what reads without a predicate cost (bench/README.md). The
+ * property test in tests/unit/test_store_policy.c checks the whole expression against
+ * policy_visible. */
+#define STORE_VISIBLE_SQL \
+    "(orig_org = ?7 OR enlace_visible(?5, " STORE_VISIBLE_CTX ", " STORE_VISIBLE_ARGS "))"
+#define STORE_VISIBLE_SQL_LATEST \
+    "(orig_org = ?7 OR enlace_visible(?5, " STORE_VISIBLE_CTX ", " STORE_VISIBLE_ARGS_LATEST "))"
+/* Bind ?5, ?6, ?7 of STORE_VISIBLE_SQL for principal p (org.c). */
+void store_bind_principal(sqlite3_stmt *st, const policy_principal *p);
 
 #endif

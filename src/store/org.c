@@ -524,3 +524,10 @@ int store_register_visible(sqlite3 *db) {
                                         visible_fn, NULL, NULL, NULL);
     return rc;
 }
+
+void store_bind_principal(sqlite3_stmt *st, const policy_principal *p) {
+    sqlite3_bind_pointer(st, 5, (void *)p, STORE_PTR_PRINCIPAL, NULL);
+    sqlite3_bind_text(st, 6, p->party, -1, SQLITE_STATIC);
+    /* policy_decide's rule 1 holds only for a real organization (org > 0) */
+    sqlite3_bind_int64(st, 7, p->org > 0 ? p->org : -1);
+}

@@ -1330,9 +1330,10 @@ int store_put_objects_status(store *s, int64_t coll_rowid, const store_actor *ac
 /* ---- objects: reading and deleting --------------------------------------------------------- */
 
 /* Parameters: ?1 coll, ?2 after_us, ?3 limit + 1, ?4 object_id, ?5 the principal
- * (sqlite3_bind_pointer) and ?6 its party (for the agreement); lists follow from ?7 in the
- * order ids, types, spec versions, version keys (bind_lists walks the same order). */
-#define FIRST_LIST_PARAM 7
+ * (sqlite3_bind_pointer), ?6 its party (for the agreement), ?7 its organization (rule 1); lists
+ * follow from ?8 in the order ids, types, spec versions, version keys (bind_lists walks the
+ * same order). */
+#define FIRST_LIST_PARAM 8
 static void add_in_list(enlace_buf *b, const char *col, size_t n, int *next) {
     enlace_buf_printf(b, " AND %s IN (", col);
     for (size_t i = 0; i < n; i++) enlace_buf_printf(b, i ? ", ?%d" : "?%d", (*next)++);
@@ -1437,8 +1438,7 @@ static void build_where(enlace_buf *b, const store_query *q, int for_delete) {
      * own: the 10-argument form reads 6 columns fewer per row. */
     int latest_only = !for_delete && q->n_spec == 0 && q->n_version_keys == 0 &&
                       (q->version_flags == 0 || q->version_flags == STORE_V_LAST);
-    enlace_buf_puts(b, latest_only ? " AND enlace_visible(?5, " STORE_VISIBLE_CTX ", " STORE_VISIBLE_ARGS_LATEST ")"
-                                   : " AND enlace_visible(?5, " STORE_VISIBLE_CTX ", " STORE_VISIBLE_ARGS ")");
+    enlace_buf_puts(b, latest_only ? " AND " STORE_VISIBLE_SQL_LATEST : " AND " STORE_VISIBLE_SQL);
 }
 
 int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
@@ -1466,8 +1466,7 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
     sqlite3_bind_int64(st, 2, q->after_us);
     sqlite3_bind_int64(st, 3, q->limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)q->limit + 1);
     if (q->object_id) sqlite3_bind_text(st, 4, q->object_id, -1, SQLITE_STATIC);
-    sqlite3_bind_pointer(st, 5, (void *)q->principal, STORE_PTR_PRINCIPAL, NULL);
-    sqlite3_bind_text(st, 6, q->principal->party, -1, SQLITE_STATIC);
+    store_bind_principal(st, q->principal);
     if (bind_lists(st, q, 0)) {
         stmt_done(st);
         return enlace_err_set(err, ENLACE_EINVAL, "store: NULL entry in a filter list");
@@ -1506,8 +1505,7 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
 static int bind_delete(sqlite3_stmt *st, const store_query *q) {
     sqlite3_bind_int64(st, 1, q->coll_rowid);
     sqlite3_bind_text(st, 4, q->object_id, -1, SQLITE_STATIC);
-    sqlite3_bind_pointer(st, 5, (void *)q->principal, STORE_PTR_PRINCIPAL, NULL);
-    sqlite3_bind_text(st, 6, q->principal->party, -1, SQLITE_STATIC);
+    store_bind_principal(st, q->principal);
     return bind_lists(st, q, 1);
 }
 
