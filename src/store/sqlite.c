@@ -151,11 +151,25 @@ static const char *const FIXED_SQL[ST__COUNT] = {
 #define WAL_CHECKPOINT_FRAMES 1000
 #define WAL_RESTART_FRAMES 8192
 
+/* What store_query_objects's SQL text depends on (memcmp-compared: zeroed before filling). */
+typedef struct query_shape {
+    unsigned version_flags;
+    uint32_t n_ids, n_types, n_spec, n_version_keys;
+    uint8_t object_id, both_specs, used;
+} query_shape;
+#define SHAPES_N 16
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *fixed[ST__COUNT];
-    struct { char *sql; sqlite3_stmt *st; } qcache[QCACHE_N];
+    /* hash: FNV-1a of sql, so a lookup compares texts (hundreds of bytes with long common
+     * prefixes) only for the entry that matches */
+    struct { char *sql; uint64_t hash; sqlite3_stmt *st; } qcache[QCACHE_N];
     unsigned qnext;   /* next cache slot to recycle (round robin) */
+    /* store_query_objects's statements by query shape (which filters, list lengths): a repeated
+     * shape (every GET, every page) neither builds nor looks up its SQL text. Owned here. */
+    struct { query_shape key; sqlite3_stmt *st; } shapes[SHAPES_N];
+    unsigned snext;
     unsigned tx_depth; /* open tx_begin calls: an inner one joins the outermost write
                         * transaction (a store call inside store_tx_begin, e.g. an admin change
                         * and its audit leaf committed together); 0 outside and in read txs */
@@ -191,8 +205,11 @@ static void stmt_done(sqlite3_stmt *st) {
 
 /* A cached prepared statement for sql (a generated query); NULL (err set) on failure. */
 static sqlite3_stmt *qstmt(store *s, const char *sql, enlace_err *err) {
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++) h = (h ^ *p) * 1099511628211ull;
     for (unsigned i = 0; i < QCACHE_N; i++)
-        if (s->qcache[i].sql && strcmp(s->qcache[i].sql, sql) == 0) return s->qcache[i].st;
+        if (s->qcache[i].sql && s->qcache[i].hash == h && strcmp(s->qcache[i].sql, sql) == 0)
+            return s->qcache[i].st;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         db_fail(s, err, "prepare query");
@@ -212,6 +229,7 @@ static sqlite3_stmt *qstmt(store *s, const char *sql, enlace_err *err) {
     free(s->qcache[slot].sql);
     sqlite3_finalize(s->qcache[slot].st);
     s->qcache[slot].sql = copy;
+    s->qcache[slot].hash = h;
     s->qcache[slot].st = st;
     return st;
 }
@@ -377,6 +395,7 @@ void store_close(store *s) {
         sqlite3_finalize(s->qcache[i].st);
         free(s->qcache[i].sql);
     }
+    for (unsigned i = 0; i < SHAPES_N; i++) sqlite3_finalize(s->shapes[i].st);
     sqlite3_close(s->db);
     free(s);
 }
@@ -1441,13 +1460,21 @@ static void build_where(enlace_buf *b, const store_query *q, int for_delete) {
     enlace_buf_puts(b, latest_only ? " AND " STORE_VISIBLE_SQL_LATEST : " AND " STORE_VISIBLE_SQL);
 }
 
-int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
-                        enlace_err *err) {
-    if (!s || !q || !fn || !more) return enlace_err_set(err, ENLACE_EINVAL, "store: bad query");
-    if (!q->principal) return enlace_err_set(err, ENLACE_EINVAL, "store: a read needs a principal");
-    if (q->limit == 0) return enlace_err_set(err, ENLACE_EINVAL, "store: limit must be > 0");
-    *more = 0;
-    int code = 0;
+/* The prepared statement for q's shape, built and prepared on the shape's first use; NULL (err
+ * set) on failure. */
+static sqlite3_stmt *query_stmt(store *s, const store_query *q, enlace_err *err) {
+    query_shape k;
+    memset(&k, 0, sizeof k);
+    k.version_flags = q->version_flags;
+    k.n_ids = (uint32_t)q->n_ids;
+    k.n_types = (uint32_t)q->n_types;
+    k.n_spec = (uint32_t)q->n_spec;
+    k.n_version_keys = (uint32_t)q->n_version_keys;
+    k.object_id = q->object_id != NULL;
+    k.both_specs = spec_has(q, "2.0") && spec_has(q, "2.1");
+    k.used = 1;
+    for (unsigned i = 0; i < SHAPES_N; i++)
+        if (s->shapes[i].st && memcmp(&s->shapes[i].key, &k, sizeof k) == 0) return s->shapes[i].st;
     enlace_buf sql = ENLACE_BUF_INIT;
     enlace_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, body, orig_org, "
                           "orig_party, rowid FROM object");
@@ -1457,10 +1484,35 @@ int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *c
     enlace_buf_puts(&sql, " ORDER BY date_added LIMIT ?3");
     if (sql.oom) {
         enlace_buf_free(&sql);
-        return enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+        enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+        return NULL;
     }
-    sqlite3_stmt *st = qstmt(s, sql.p, err);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(s->db, sql.p, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     enlace_buf_free(&sql);
+    if (rc != SQLITE_OK) {
+        db_fail(s, err, "prepare query");
+        return NULL;
+    }
+    /* recycle round robin, never a statement that is running (a row callback may query) */
+    unsigned slot = s->snext++ % SHAPES_N;
+    for (unsigned tries = 0; tries < SHAPES_N && s->shapes[slot].st && sqlite3_stmt_busy(s->shapes[slot].st);
+         tries++)
+        slot = s->snext++ % SHAPES_N;
+    sqlite3_finalize(s->shapes[slot].st);
+    s->shapes[slot].key = k;
+    s->shapes[slot].st = st;
+    return st;
+}
+
+int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
+                        enlace_err *err) {
+    if (!s || !q || !fn || !more) return enlace_err_set(err, ENLACE_EINVAL, "store: bad query");
+    if (!q->principal) return enlace_err_set(err, ENLACE_EINVAL, "store: a read needs a principal");
+    if (q->limit == 0) return enlace_err_set(err, ENLACE_EINVAL, "store: limit must be > 0");
+    *more = 0;
+    int code = 0;
+    sqlite3_stmt *st = query_stmt(s, q, err);
     if (!st) return err ? err->code : ENLACE_EIO;
     sqlite3_bind_int64(st, 1, q->coll_rowid);
     sqlite3_bind_int64(st, 2, q->after_us);
