@@ -39,9 +39,9 @@ typedef struct audit_log_config {
     size_t max_batch;                /* entries per commit at most; 0 = 4096 */
 } audit_log_config;
 
-/* Open the log writer: a store connection and a thread that commits queued entries in batches
- * and issues checkpoints (one at once when the log grew while the node was down). *out is owned
- * by the caller (audit_log_close). ENLACE_EINVAL for a bad origin; store errors. */
+/* Open the log: its own store connection, and a writer thread that commits queued asynchronous
+ * entries in batches and issues checkpoints (one at once when the log grew while the node was
+ * down). *out is owned by the caller (audit_log_close). Store errors. */
 int audit_log_open(const audit_log_config *c, audit_log **out, enlace_err *err);
 
 /* Append n entries and wait until the batch holding them is committed (durable: WAL +
@@ -52,14 +52,31 @@ int audit_log_open(const audit_log_config *c, audit_log **out, enlace_err *err);
 int audit_log_append(audit_log *l, const audit_entry *entries, size_t n, uint64_t *first_idx,
                      enlace_err *err);
 
+/* Called once, from the log's writer thread, when the batch holding an async append is committed
+ * (rc 0: durable) or failed (rc and err). Must not block or call back into the log. */
+typedef void (*audit_done_fn)(void *ctx, int rc, const enlace_err *err);
+
+/* Queue n entries (encoded before it returns; entries may go away then) for the writer thread,
+ * which commits them with whatever else is queued (one sync per batch) and then calls
+ * done(ctx, ...). Returns 0 when queued (done will be called exactly once), else an error
+ * (done will not be called): ENLACE_ENOMEM, ENLACE_EIO after audit_log_close began. For callers
+ * that must not hold a thread while the sync runs (the HTTP server suspends the connection). */
+int audit_log_append_async(audit_log *l, const audit_entry *entries, size_t n, audit_done_fn done, void *ctx,
+                           enlace_err *err);
+
 /* Issue a checkpoint now if the log grew (tests, shutdown). Thread-safe. */
 int audit_log_checkpoint_now(audit_log *l, enlace_err *err);
 
 /* Counters since open: batches committed and entries appended (group-commit efficiency). */
 void audit_log_stats(audit_log *l, uint64_t *batches, uint64_t *entries);
 
-/* Commit what is queued, issue a last checkpoint, stop the thread, close the connection and
- * free l. NULL is fine. */
+/* Commit what is queued (every async callback has run when it returns), issue a last
+ * checkpoint and stop the writer thread; appends started afterwards fail with ENLACE_EIO, but l
+ * stays valid until audit_log_close. The HTTP server calls it before stopping its daemon, so no
+ * connection is left suspended. Idempotent; NULL is fine. */
+void audit_log_shutdown(audit_log *l);
+
+/* audit_log_shutdown, then close the connection and free l. NULL is fine. */
 void audit_log_close(audit_log *l);
 
 #endif

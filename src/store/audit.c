@@ -10,12 +10,18 @@
 #include "store/internal.h"
 #include "util/buf.h"
 
+/* audit_node's key of subtree (level, index): its last leaf * 64 + level (schema_audit.c). */
+static sqlite3_int64 node_pos(unsigned level, uint64_t index) {
+    return (sqlite3_int64)(((((index + 1) << level) - 1) << 6) | level);
+}
+
 static int get_node(store *s, unsigned level, uint64_t index, unsigned char out[MERKLE_HASH_LEN],
                     enlace_err *err) {
-    sqlite3_stmt *st = store_cached_stmt(s, "SELECT hash FROM audit_node WHERE level = ?1 AND idx = ?2", err);
+    sqlite3_stmt *st = store_cached_stmt(s, "SELECT hash FROM audit_node WHERE pos = ?1", err);
     if (!st) return err ? err->code : ENLACE_EIO;
-    sqlite3_bind_int(st, 1, (int)level);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+    if (level > 62 || index >= ((uint64_t)1 << (56 - (level < 56 ? level : 56))))
+        return enlace_err_set(err, ENLACE_ENOTFOUND, "audit: no subtree (%u, %llu)", level, (unsigned long long)index);
+    sqlite3_bind_int64(st, 1, node_pos(level, index));
     int rc = sqlite3_step(st), code = 0;
     if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == MERKLE_HASH_LEN)
         memcpy(out, sqlite3_column_blob(st, 0), MERKLE_HASH_LEN);
@@ -39,11 +45,10 @@ int store_audit_node(void *ctx, unsigned level, uint64_t index, unsigned char ou
 
 static int put_node(store *s, unsigned level, uint64_t index, const unsigned char h[MERKLE_HASH_LEN],
                     enlace_err *err) {
-    sqlite3_stmt *st = store_cached_stmt(s, "INSERT INTO audit_node(level, idx, hash) VALUES (?1, ?2, ?3)", err);
+    sqlite3_stmt *st = store_cached_stmt(s, "INSERT INTO audit_node(pos, hash) VALUES (?1, ?2)", err);
     if (!st) return err ? err->code : ENLACE_EIO;
-    sqlite3_bind_int(st, 1, (int)level);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
-    sqlite3_bind_blob(st, 3, h, MERKLE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, node_pos(level, index));
+    sqlite3_bind_blob(st, 2, h, MERKLE_HASH_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     int code = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, err, "audit node write");
     sqlite3_reset(st);
@@ -64,51 +69,76 @@ int store_audit_size(store *s, uint64_t *size, enlace_err *err) {
     return code;
 }
 
-static int append_in_tx(store *s, int64_t time_us, const char *about, const char *principal,
-                        const void *data, size_t len, uint64_t *idx_out, enlace_err *err) {
-    uint64_t idx = 0;
-    int code = store_audit_size(s, &idx, err);
-    if (code) return code;
+static int put_leaf(store *s, uint64_t idx, const store_audit_in *in, enlace_err *err) {
+    if (in->len > 0x7fffffff) return enlace_err_set(err, ENLACE_ETOOBIG, "audit: entry too large");
     sqlite3_stmt *st = store_cached_stmt(
         s, "INSERT INTO audit_leaf(idx, time_us, about, principal, data) VALUES (?1, ?2, ?3, ?4, ?5)", err);
     if (!st) return err ? err->code : ENLACE_EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)idx);
-    sqlite3_bind_int64(st, 2, time_us);
-    sqlite3_bind_text(st, 3, about, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, principal, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 5, len ? data : "", (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, in->time_us);
+    sqlite3_bind_text(st, 3, in->about ? in->about : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, in->principal ? in->principal : "", -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, in->len ? in->data : "", (int)in->len, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    code = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, err, "audit leaf write");
+    int code = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, err, "audit leaf write");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return code;
+}
+
+/* Append leaves inside the open transaction. The tree's right edge (the complete subtrees that
+ * make up [0, size), largest first: one per set bit of size) is read once and kept in memory:
+ * each new leaf hash merges with it while the new subtree completes (the node is a right child),
+ * and every subtree made is stored. */
+static int append_in_tx(store *s, const store_audit_in *in, size_t n, uint64_t *first_idx, enlace_err *err) {
+    uint64_t size = 0;
+    int code = store_audit_size(s, &size, err);
     if (code) return code;
-    /* The leaf hash, then each subtree this leaf completes: while the node is a right child its
-     * left sibling is complete and stored, and the two make their parent (one row per level). */
-    unsigned char h[MERKLE_HASH_LEN], left[MERKLE_HASH_LEN];
-    merkle_hash_leaf(data, len, h);
-    if ((code = put_node(s, 0, idx, h, err)) != 0) return code;
-    unsigned level = 0;
-    for (uint64_t i = idx; i & 1; i >>= 1) {
-        if ((code = get_node(s, level, i - 1, left, err)) != 0) return code;
-        merkle_hash_children(left, h, h);
-        level++;
-        if ((code = put_node(s, level, i >> 1, h, err)) != 0) return code;
+    struct { unsigned level; unsigned char h[MERKLE_HASH_LEN]; } edge[65];
+    size_t top = 0;
+    uint64_t start = 0;
+    for (int b = 63; b >= 0; b--) {
+        if (!(size >> b & 1)) continue;
+        edge[top].level = (unsigned)b;
+        if ((code = get_node(s, (unsigned)b, start >> b, edge[top].h, err)) != 0) return code;
+        top++;
+        start += (uint64_t)1 << b;
     }
-    if (idx_out) *idx_out = idx;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t idx = size + k;
+        if ((code = put_leaf(s, idx, &in[k], err)) != 0) return code;
+        unsigned char h[MERKLE_HASH_LEN];
+        merkle_hash_leaf(in[k].data, in[k].len, h);
+        if ((code = put_node(s, 0, idx, h, err)) != 0) return code;
+        unsigned level = 0;
+        for (uint64_t i = idx; i & 1; i >>= 1) {
+            /* the left sibling is the last subtree of the edge, one level up it merges */
+            merkle_hash_children(edge[--top].h, h, h);
+            level++;
+            if ((code = put_node(s, level, i >> 1, h, err)) != 0) return code;
+        }
+        edge[top].level = level;
+        memcpy(edge[top].h, h, MERKLE_HASH_LEN);
+        top++;
+    }
+    if (first_idx) *first_idx = size;
     return 0;
+}
+
+int store_audit_append_batch(store *s, const store_audit_in *in, size_t n, uint64_t *first_idx, enlace_err *err) {
+    if (!sqlite3_get_autocommit(store_sqlite(s))) return append_in_tx(s, in, n, first_idx, err);
+    int code = store_tx_begin(s, err);
+    if (code) return code;
+    code = append_in_tx(s, in, n, first_idx, err);
+    if (code == 0) code = store_tx_commit(s, err);
+    if (code) store_tx_rollback(s);
+    return code;
 }
 
 int store_audit_append(store *s, int64_t time_us, const char *about, const char *principal,
                        const void *data, size_t len, uint64_t *idx, enlace_err *err) {
-    if (len > 0x7fffffff) return enlace_err_set(err, ENLACE_ETOOBIG, "audit: entry too large");
-    if (!sqlite3_get_autocommit(store_sqlite(s)))
-        return append_in_tx(s, time_us, about, principal, data, len, idx, err);
-    int code = store_tx_begin(s, err);
-    if (code) return code;
-    code = append_in_tx(s, time_us, about, principal, data, len, idx, err);
-    if (code == 0) code = store_tx_commit(s, err);
-    if (code) store_tx_rollback(s);
-    return code;
+    store_audit_in in = {time_us, about, principal, data, len};
+    return store_audit_append_batch(s, &in, 1, idx, err);
 }
 
 static int check_size(store *s, uint64_t size, enlace_err *err) {
@@ -146,7 +176,7 @@ int store_audit_leaves(store *s, uint64_t start, uint64_t end, const store_audit
     enlace_buf sql = ENLACE_BUF_INIT;
     enlace_buf_puts(&sql,
                     "SELECT l.idx, l.time_us, l.about, l.principal, l.data, n.hash FROM audit_leaf l"
-                    " JOIN audit_node n ON n.level = 0 AND n.idx = l.idx WHERE l.idx >= ?1 AND l.idx < ?2");
+                    " JOIN audit_node n ON n.pos = l.idx * 64 WHERE l.idx >= ?1 AND l.idx < ?2");
     if (f && f->about) enlace_buf_puts(&sql, " AND l.about = ?3");
     if (f && f->principal) enlace_buf_puts(&sql, " AND l.principal = ?4");
     if (f && f->contains) enlace_buf_puts(&sql, " AND instr(l.data, CAST(?5 AS BLOB)) > 0");

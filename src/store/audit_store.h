@@ -21,6 +21,20 @@
 int store_audit_append(store *s, int64_t time_us, const char *about, const char *principal,
                        const void *data, size_t len, uint64_t *idx, enlace_err *err);
 
+/* One leaf to append (store_audit_append's arguments). */
+typedef struct store_audit_in {
+    int64_t time_us;
+    const char *about;
+    const char *principal;
+    const void *data;
+    size_t len;
+} store_audit_in;
+
+/* Append n leaves in order, as store_audit_append does one (same transaction rules), reading the
+ * tree's right edge once (popcount(size) lookups) instead of per leaf: the group commit's path.
+ * *first_idx gets the first leaf's index (may be NULL). */
+int store_audit_append_batch(store *s, const store_audit_in *in, size_t n, uint64_t *first_idx, enlace_err *err);
+
 /* The number of leaves (the current tree size). */
 int store_audit_size(store *s, uint64_t *size, enlace_err *err);
 

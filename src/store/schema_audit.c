@@ -11,7 +11,10 @@
  * audit_node   the hash of every COMPLETE aligned subtree: (level, idx) covers leaves
  *              [idx * 2^level, (idx + 1) * 2^level); level 0 holds the leaf hashes. An append
  *              adds the leaf hash and each subtree it completes (on average 2 rows per leaf),
- *              and any root or proof is O(log n) primary-key lookups (util/merkle.h).
+ *              and any root or proof is O(log n) primary-key lookups (util/merkle.h). The key is
+ *              pos = last * 64 + level, last = (idx + 1) * 2^level - 1 the last leaf covered: the
+ *              rows an append adds are the subtrees ending at the new leaf, so keys only grow and
+ *              a commit writes the b-tree's right edge (2-3 pages), not one page per level.
  * audit_checkpoint  the signed tree heads issued (C2SP tlog-checkpoint text in note), by size.
  * Nothing is ever updated or deleted: the log is append-only (DESIGN invariant 5). */
 const char STORE_MIGRATION_AUDIT[] =
@@ -23,11 +26,9 @@ const char STORE_MIGRATION_AUDIT[] =
     "  data      BLOB NOT NULL"
     ");"
     "CREATE TABLE audit_node ("
-    "  level INTEGER NOT NULL,"
-    "  idx   INTEGER NOT NULL,"
-    "  hash  BLOB NOT NULL,"
-    "  PRIMARY KEY (level, idx)"
-    ") WITHOUT ROWID;"
+    "  pos  INTEGER PRIMARY KEY,"
+    "  hash BLOB NOT NULL"
+    ");"
     "CREATE TABLE audit_checkpoint ("
     "  size    INTEGER PRIMARY KEY,"
     "  root    BLOB NOT NULL,"

@@ -331,6 +331,18 @@ int taxii_audit_rec_log(taxii_audit_rec *r, audit_log *log, const char *node_par
     return rc;
 }
 
+int taxii_audit_rec_log_async(taxii_audit_rec *r, audit_log *log, const char *node_party, audit_done_fn done,
+                              void *ctx, enlace_err *err) {
+    audit_entry *es;
+    audit_object *os;
+    size_t n;
+    if (rec_entries(r, node_party, &es, &n, &os) != 0) return enlace_err_set(err, ENLACE_ENOMEM, "audit: out of memory");
+    int rc = audit_log_append_async(log, es, n, done, ctx, err);  /* encodes them before it returns */
+    free(es);
+    free(os);
+    return rc;
+}
+
 int taxii_audit_rec_append_tx(taxii_audit_rec *r, store *s, const char *node_party, enlace_err *err) {
     audit_entry *es;
     audit_object *os;

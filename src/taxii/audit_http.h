@@ -78,6 +78,10 @@ int taxii_audit_rec_add(taxii_audit_rec *r, const char *orig_party, const char *
  * node_party with no objects when none was added) through the group-commit log: returns once
  * they are durable. ENLACE_ENOMEM, or the log's error. */
 int taxii_audit_rec_log(taxii_audit_rec *r, audit_log *log, const char *node_party, enlace_err *err);
+/* The same through audit_log_append_async: returns once queued; done(ctx, ...) runs from the
+ * log's writer thread when they are durable (or failed). r may be freed on return. */
+int taxii_audit_rec_log_async(taxii_audit_rec *r, audit_log *log, const char *node_party, audit_done_fn done,
+                              void *ctx, enlace_err *err);
 /* The same, appended on store s inside its open write transaction (the write it records). */
 int taxii_audit_rec_append_tx(taxii_audit_rec *r, store *s, const char *node_party, enlace_err *err);
 void taxii_audit_rec_free(taxii_audit_rec *r);

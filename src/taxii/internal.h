@@ -76,6 +76,15 @@ typedef struct taxii_request {
     char user_org[128];
     char user_party[POLICY_PARTY_LEN];
     char coll_id[40];
+    /* A response held while its audit entries are committed (issue 4: a read is durable in the
+     * log before its response goes out): the connection is suspended meanwhile, so waiting for
+     * the log's sync holds no worker thread and every waiting connection shares one batch. */
+    void *held;               /* the reply (routes.c), or NULL */
+    int audit_rc;             /* the log's result, set by the callback (under srv->mu) */
+    int audit_done;           /* the callback ran (under srv->mu) */
+    int suspended;            /* MHD_suspend_connection was called (under srv->mu) */
+    struct MHD_Connection *conn;
+    struct taxii_server *srv;
 } taxii_request;
 
 /* Lend a store connection to the calling thread (blocks while all are lent). Can't fail. */

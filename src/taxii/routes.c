@@ -44,6 +44,7 @@ typedef struct reply {
     const char *ctype;   /* Content-Type; NULL: the TAXII media type */
     taxii_page_buf *pb;  /* a kept page buffer lent to this reply (serve_page), or NULL */
     int keep_pb;         /* keep the body as that slot's buffer after sending (more=true) */
+    taxii_audit_rec *audit;  /* entries to commit before this reply goes out (held_reply), or NULL */
 } reply;
 
 static void reply_header(reply *r, const char *name, const char *value) {
@@ -566,11 +567,83 @@ static void serve_page_read(taxii_server *srv, store *s, const route *rt, const 
  * delivered, or one saying nothing was (a refusal, an empty page). */
 static void serve_page(taxii_server *srv, store *s, const route *rt, const store_user *u, const params *ps,
                        reply *r) {
-    taxii_audit_rec rec;
-    taxii_audit_rec_init(&rec, u->name, u->org, u->party, AUDIT_READ, rt->coll, enlace_clock_now_us());
-    serve_page_read(srv, s, rt, u, ps, r, srv->audit ? &rec : NULL);
-    audit_request(srv, s, &rec, r);
-    taxii_audit_rec_free(&rec);
+    if (!srv->audit) return serve_page_read(srv, s, rt, u, ps, r, NULL);
+    taxii_audit_rec *rec = malloc(sizeof *rec);
+    if (!rec) return reply_error(r, 500, "out of memory");
+    taxii_audit_rec_init(rec, u->name, u->org, u->party, AUDIT_READ, rt->coll, enlace_clock_now_us());
+    serve_page_read(srv, s, rt, u, ps, r, rec);
+    if (r->status >= 500) {  /* nothing served: nothing to record */
+        taxii_audit_rec_free(rec);
+        free(rec);
+        return;
+    }
+    if (r->status >= 400) taxii_audit_rec_deny(rec, taxii_status_title((int)r->status));
+    r->audit = rec;  /* taxii_access commits it before the reply goes out */
+}
+
+/* ---- replies held for the audit log ------------------------------------------------------------ */
+
+/* audit_done_fn: the entries of a held reply are committed (or failed): resume its connection. */
+static void held_committed(void *ctx, int rc, const enlace_err *err) {
+    taxii_request *req = ctx;
+    taxii_server *srv = req->srv;
+    if (rc) taxii_log(srv, "audit log: %s", err ? err->msg : "failed");
+    pthread_mutex_lock(&srv->mu);
+    req->audit_rc = rc;
+    req->audit_done = 1;
+    if (req->suspended) MHD_resume_connection(req->conn);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static enum MHD_Result send_held(taxii_server *srv, struct MHD_Connection *conn, taxii_request *req) {
+    reply *r = req->held;
+    req->held = NULL;
+    if (req->audit_rc) {  /* not in the log: not sent (DESIGN invariant 5) */
+        r->keep_pb = 0;
+        reply_500(srv, r, "audit log", NULL);
+    }
+    enum MHD_Result ret = reply_send(conn, r);
+    free(r);
+    return ret;
+}
+
+/* Send r once its audit entries are durable: queue them on the log's group commit and suspend
+ * the connection until the batch that holds them is committed (taxii_access sends it then). */
+static enum MHD_Result reply_after_audit(taxii_server *srv, struct MHD_Connection *conn, taxii_request *req,
+                                         reply *r) {
+    taxii_audit_rec *rec = r->audit;
+    r->audit = NULL;
+    reply *held = malloc(sizeof *held);
+    enlace_err err;
+    int rc = held ? 0 : enlace_err_set(&err, ENLACE_ENOMEM, "out of memory");
+    if (rc == 0) {
+        *held = *r;  /* takes over the body and the page buffer */
+        req->held = held;
+        req->conn = conn;
+        req->srv = srv;
+        req->audit_done = req->suspended = 0;
+        rc = taxii_audit_rec_log_async(rec, srv->audit, srv->party, held_committed, req, &err);
+        if (rc) {
+            req->held = NULL;
+            *r = *held;
+            free(held);
+        }
+    }
+    taxii_audit_rec_free(rec);
+    free(rec);
+    if (rc) {
+        r->keep_pb = 0;
+        reply_500(srv, r, "audit log", &err);
+        return reply_send(conn, r);
+    }
+    pthread_mutex_lock(&srv->mu);
+    int done = req->audit_done;
+    if (!done) {
+        MHD_suspend_connection(conn);
+        req->suspended = 1;
+    }
+    pthread_mutex_unlock(&srv->mu);
+    return done ? send_held(srv, conn, req) : MHD_YES;
 }
 
 /* ---- DELETE (T§5.7) --------------------------------------------------------------------------- */
@@ -1167,7 +1240,13 @@ enum MHD_Result taxii_access(void *cls, struct MHD_Connection *conn, const char 
         }
         req->begun = 1;
         first_call(srv, conn, url, method, req, &r);
-        return reply_send(conn, &r);
+        return r.audit ? reply_after_audit(srv, conn, req, &r) : reply_send(conn, &r);
+    }
+    if (req->held) {  /* resumed: its audit entries are committed (or failed) */
+        pthread_mutex_lock(&srv->mu);
+        int done = req->audit_done;
+        pthread_mutex_unlock(&srv->mu);
+        return done ? send_held(srv, conn, req) : MHD_YES;
     }
     if (!req->collecting) return MHD_NO;  /* a response was already queued */
     if (*upload_data_size) {
@@ -1218,6 +1297,16 @@ void taxii_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     pthread_mutex_lock(&srv->mu);
     srv->active--;
     pthread_mutex_unlock(&srv->mu);
+    if (req->held) {  /* the connection went away before its reply was sent */
+        reply *r = req->held;
+        if (r->pb) {
+            r->pb->p = NULL;
+            r->pb->cap = 0;
+            taxii_page_buf_release(r->pb);
+        }
+        enlace_buf_free(&r->body);
+        free(r);
+    }
     free(req->body);
     free(req);
     *con_cls = NULL;

@@ -264,7 +264,8 @@ int taxii_server_start(const taxii_config *cfg, taxii_server **out, enlace_err *
      * the listen socket's epoll registration and abort the process with "Failed to remove
      * listen FD from epoll set" (seen once in the crash test's clean SIGTERM). With poll there
      * is no such registration; at our connection counts poll costs nothing measurable. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_POLL;
+    /* suspend/resume: a read waits for its audit entries' sync without holding a worker thread */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     if (tls) flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls_opts[] = {
@@ -316,6 +317,9 @@ void taxii_server_stop(taxii_server *s, unsigned wait_ms) {
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
+    /* Commit what the audit log holds: every response waiting for it is resumed (MHD must not be
+     * stopped with a connection suspended), and what is asked from now on is refused. */
+    audit_log_shutdown(s->audit);
     MHD_stop_daemon(s->daemon);
     if (lsock != MHD_INVALID_SOCKET) close(lsock);
     free_server(s);

@@ -128,8 +128,9 @@ def rebuild_nodes(db):
     level = [leaf_hash(bytes(d)) for _, d in rows]
     lv = 0
     while level:
-        c.executemany("INSERT INTO audit_node(level, idx, hash) VALUES (?, ?, ?)",
-                      [(lv, i, h) for i, h in enumerate(level)])
+        # key: the last leaf covered * 64 + level (src/store/schema_audit.c)
+        c.executemany("INSERT INTO audit_node(pos, hash) VALUES (?, ?)",
+                      [((((i + 1) << lv) - 1) << 6 | lv, h) for i, h in enumerate(level)])
         level = [node_hash(level[2 * i], level[2 * i + 1]) for i in range(len(level) // 2)]
         lv += 1
     c.commit()

@@ -291,6 +291,76 @@ static void test_group_commit(void **state) {
     audit_log_close(log);
 }
 
+/* Async appends (the HTTP server's path): each callback runs once, after its entries are
+ * durable; shutdown commits what is queued and refuses what comes later; batch appends build the
+ * same tree as single ones. */
+static int copy_leaf(void *ctx, const store_audit_leaf *leaf);
+
+typedef struct cb_state {
+    pthread_mutex_t mu;
+    int calls, failed;
+    const char *path;
+} cb_state;
+
+static void on_done(void *ctx, int rc, const enlace_err *err) {
+    cb_state *c = ctx;
+    (void)err;
+    pthread_mutex_lock(&c->mu);
+    c->calls++;
+    if (rc) c->failed++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void test_async_appends(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    audit_log_config c = {f->path, f->sk, f->origin, 60000, 0};
+    audit_log *log = NULL;
+    assert_int_equal(audit_log_open(&c, &log, &err), 0);
+    cb_state cs = {PTHREAD_MUTEX_INITIALIZER, 0, 0, f->path};
+    for (int i = 0; i < 200; i++) {
+        audit_entry e[2];
+        audit_object o[2];
+        char id[2][80];
+        entry_for(i, &e[0], &o[0], id[0]);
+        entry_for(i + 1000, &e[1], &o[1], id[1]);
+        /* the entries are copied when queued: they may go away at once */
+        assert_int_equal(audit_log_append_async(log, e, (size_t)(i % 2) + 1, on_done, &cs, &err), 0);
+    }
+    audit_log_shutdown(log);
+    assert_int_equal(cs.calls, 200);
+    assert_int_equal(cs.failed, 0);
+    audit_entry e;
+    audit_object o;
+    char id[80];
+    entry_for(1, &e, &o, id);
+    assert_int_equal(audit_log_append_async(log, &e, 1, on_done, &cs, &err), ENLACE_EIO);
+    assert_int_equal(audit_log_append(log, &e, 1, NULL, &err), ENLACE_EIO);
+    audit_log_close(log);
+    assert_int_equal(cs.calls, 200);
+    uint64_t size = 0;
+    assert_int_equal(store_audit_size(f->s, &size, &err), 0);
+    assert_int_equal(size, 300);
+    /* the same leaves one by one in another store: the same root */
+    char path2[128];
+    snprintf(path2, sizeof path2, "%s/single.db", f->dir);
+    store *s2 = NULL;
+    assert_int_equal(store_open(path2, 1, &s2, &err), 0);
+    assert_int_equal(store_audit_leaves(f->s, 0, 300, NULL, copy_leaf, s2, &err), 0);
+    unsigned char r1[32], r2[32];
+    for (uint64_t n = 1; n <= 300; n += 37) {
+        assert_int_equal(store_audit_root(f->s, n, r1, &err), 0);
+        assert_int_equal(store_audit_root(s2, n, r2, &err), 0);
+        assert_memory_equal(r1, r2, 32);
+    }
+    store_close(s2);
+}
+
+static int copy_leaf(void *ctx, const store_audit_leaf *leaf) {
+    enlace_err err;
+    return store_audit_append(ctx, leaf->time_us, leaf->about, leaf->principal, leaf->data, leaf->len, NULL, &err);
+}
+
 /* A head is issued when the log grew and the interval passed, never for an unchanged log. */
 static void test_checkpoint_interval(void **state) {
     fixture *f = *state;
@@ -455,7 +525,7 @@ static void test_tamper_edit_leaf(void **state) {
     expect_caught(f, &fresh, &src, 1, "leaf 7: its entry does not match");
     /* (4) a node that serves the hashes of redacted entries as the edited ones would: the root
      * does not come out */
-    sql(f, "UPDATE audit_node SET hash = randomblob(32) WHERE level = 0 AND idx = 9");
+    sql(f, "UPDATE audit_node SET hash = randomblob(32) WHERE pos = 9 * 64");  /* leaf 9's hash */
     src.redact = 1;
     audit_state_free(&fresh);
     expect_caught(f, &fresh, &src, 1, "leaf entries: the leaves served do not rebuild");
@@ -507,7 +577,7 @@ static void test_tamper_drop_swap_replay_key(void **state) {
     audit_state_free(&st2);
 
     /* drop the last leaves: the node now shows a shorter log */
-    sql(f, "DELETE FROM audit_leaf WHERE idx >= 35; DELETE FROM audit_node WHERE ((idx + 1) << level) > 35;"
+    sql(f, "DELETE FROM audit_leaf WHERE idx >= 35; DELETE FROM audit_node WHERE (pos >> 6) >= 35;"
            "DELETE FROM audit_checkpoint;");
     sign_head(f);
     expect_caught(f, &st, &src, 0, "rollback: tree size 35 < last seen 40");
@@ -557,6 +627,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_leaf_goes_with_its_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_interval, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_appends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper_edit_leaf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper_drop_swap_replay_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
