@@ -29,6 +29,7 @@
 static const char audit_usage[] =
     "usage: enlace audit verify --url URL --pubkey KEY --state FILE [--entries] [credentials]\n"
     "       enlace audit show DIR [filters] [--json]\n"
+    "       enlace audit key DIR [--json]\n"
     "\n"
     "verify  fetch the node's latest signed tree head (URL/enlace/v1/audit/checkpoint), check its\n"
     "        Ed25519 signature with the pinned KEY, prove it consistent (RFC 9162 §2.1.4) with the\n"
@@ -39,6 +40,8 @@ static const char audit_usage[] =
     "          fork: ...            the log was rewritten (not an extension of the kept head)\n"
     "          leaf I: ... / leaf entries: ...   (--entries) an entry does not match the tree\n"
     "show    list the audit log entries of the node in DIR (read locally), oldest first\n"
+    "key     print what a partner pins: the log's origin, the node's public key, and the\n"
+    "        verifier key (NAME+ID+KEY) that signed-note tools (Go sumdb/note, ...) read\n"
     "\n"
     "verify options:\n"
     "  --url URL          the node's base URL (http(s)://HOST:PORT/; a trailing api/ is dropped)\n"
@@ -540,6 +543,57 @@ static int cmd_show(int argc, char **argv) {
     return exit_code;
 }
 
+/* ---- key ---------------------------------------------------------------------------------------- */
+
+static int cmd_key(int argc, char **argv) {
+    const char *cmd = "audit key";
+    int json = 0;
+    const char *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return fputs(audit_usage, stdout), CLI_EXIT_OK;
+        else if (argv[i][0] == '-') return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+        else if (dir) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+        else dir = argv[i];
+    }
+    if (!dir) return cli_usage_error(cmd, "missing DIR");
+    store *s = NULL;
+    int rc = cli_store_open(cmd, dir, &s);
+    if (rc) return rc;
+    enlace_err err;
+    char party[16] = "", identity[64] = "", pk64[128] = "";
+    store_meta_get(s, "party", party, sizeof party, NULL);
+    store_meta_get(s, "identity_id", identity, sizeof identity, NULL);
+    store_meta_get(s, "node_pubkey", pk64, sizeof pk64, NULL);
+    store_close(s);
+    /* the key beside the store (what `serve` signs with) wins over the one recorded at init */
+    char path[4200], *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/node.pub", dir);
+    unsigned char pk[32];
+    if (access(path, F_OK) == 0 && cli_read_file(path, &text, &len, &err) == 0) {
+        snprintf(pk64, sizeof pk64, "%s", text);
+        free(text);
+    }
+    if (audit_pubkey_parse(pk64, pk, &err) != 0) return cli_fail(cmd, "the node has no usable public key: %s", err.msg);
+    char origin[AUDIT_ORIGIN_MAX], b64[64];
+    audit_origin(party, identity, origin);
+    sodium_bin2base64(b64, sizeof b64, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+    enlace_buf vk = ENLACE_BUF_INIT, o = ENLACE_BUF_INIT;
+    audit_vkey_format(origin, pk, &vk);
+    if (json) {
+        enlace_buf_puts(&o, "{\"origin\":");
+        enlace_buf_json_str(&o, origin);
+        enlace_buf_printf(&o, ",\"pubkey\":\"%s\",\"vkey\":", b64);
+        enlace_buf_json_str(&o, vk.p ? vk.p : "");
+        enlace_buf_puts(&o, "}\n");
+    } else {
+        enlace_buf_printf(&o, "origin: %s\npubkey: %s\nvkey: %s\n", origin, b64, vk.p ? vk.p : "");
+    }
+    enlace_buf_free(&vk);
+    return cli_emit(cmd, &o, 0);
+}
+
 int cli_audit(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(audit_usage, argc < 2 ? stderr : stdout);
@@ -547,5 +601,6 @@ int cli_audit(int argc, char **argv) {
     }
     if (strcmp(argv[1], "verify") == 0) return cmd_verify(argc - 1, argv + 1);
     if (strcmp(argv[1], "show") == 0) return cmd_show(argc - 1, argv + 1);
-    return cli_usage_error("audit", "unknown subcommand '%s' (verify, show)", argv[1]);
+    if (strcmp(argv[1], "key") == 0) return cmd_key(argc - 1, argv + 1);
+    return cli_usage_error("audit", "unknown subcommand '%s' (verify, show, key)", argv[1]);
 }

@@ -44,7 +44,7 @@ typedef struct reply {
     const char *ctype;   /* Content-Type; NULL: the TAXII media type */
     taxii_page_buf *pb;  /* a kept page buffer lent to this reply (serve_page), or NULL */
     int keep_pb;         /* keep the body as that slot's buffer after sending (more=true) */
-    taxii_audit_rec *audit;  /* entries to commit before this reply goes out (held_reply), or NULL */
+    taxii_audit_rec *audit;  /* entries to commit before this reply goes out (reply_after_audit), or NULL */
 } reply;
 
 static void reply_header(reply *r, const char *name, const char *value) {

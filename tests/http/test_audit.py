@@ -406,6 +406,11 @@ class AuditTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         j = json.loads(r.stdout)
         self.assertEqual((j["ok"], j["first_use"]), (True, True))
+        # the verifier key `enlace audit key` prints (signed-note form) pins the same key
+        k = json.loads(self.n.cli("audit", "key", self.n.dir, "--json").stdout)
+        self.assertEqual(k["origin"], j["origin"])
+        self.assertTrue(k["vkey"].startswith(k["origin"] + "+"), k)
+        self.assertVerified(pub=k["vkey"], state=os.path.join(self.tmp, "vkey.json"))
 
     def test_edited_leaf_is_caught(self):
         self.read_some("kate.doyle", 2)
