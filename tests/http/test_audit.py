@@ -304,6 +304,23 @@ class AuditTest(unittest.TestCase):
         r = self.n.cli("audit", "show", self.n.dir, "--object", objs[1]["id"])
         self.assertEqual(len(r.stdout.splitlines()), 2, r.stdout)  # written, then read
 
+    def test_read_is_durable_before_its_response(self):
+        objs = self.post(2)
+        before = self.size()
+        r = self.n.get(self.n.objects_path(self.coll) + objs[0]["id"] + "/", user="kate.doyle")
+        self.assertEqual(r.status_code, 200)
+        # the node dies the moment the response is in: the entry must already be on disk
+        self.n.proc.kill()
+        self.n.proc.wait()
+        self.n.proc = None
+        c = sqlite3.connect(os.path.join(self.n.dir, "enlace.db"))
+        rows = c.execute("SELECT idx, data FROM audit_leaf WHERE idx >= ? ORDER BY idx", (before,)).fetchall()
+        c.close()
+        self.assertEqual(len(rows), 1, rows)
+        e = json.loads(bytes(rows[0][1]))
+        self.assertEqual((e["principal"], e["action"], e["objects"]),
+                         ("kate.doyle", "read", [[objs[0]["id"], objs[0]["modified"]]]))
+
     def test_entries_in_full_only_to_whom_they_concern(self):
         self.post(2)
         self.read_some("kate.doyle")
