@@ -321,6 +321,36 @@ class AuditTest(unittest.TestCase):
         self.assertEqual((e["principal"], e["action"], e["objects"]),
                          ("kate.doyle", "read", [[objs[0]["id"], objs[0]["modified"]]]))
 
+    def test_write_and_its_entry_commit_together(self):
+        """A crash before the POST's commit keeps neither its objects nor its entry; right after
+        it, both (the entry is in the envelope's own transaction)."""
+        db = os.path.join(self.n.dir, "enlace.db")
+
+        def counts():
+            c = sqlite3.connect(db)
+            n_obj = c.execute("SELECT count(*) FROM object").fetchone()[0]
+            n_write = c.execute("SELECT count(*) FROM audit_leaf WHERE CAST(data AS TEXT) LIKE '%\"action\":\"write\"%'"
+                                ).fetchone()[0]
+            c.close()
+            return n_obj, n_write
+
+        self.n.stop()
+        for hook, kept in (("ENLACE_CRASH_BEFORE_COMMIT", False), ("ENLACE_CRASH_AFTER_COMMIT", True)):
+            before = counts()
+            self.n.start("--audit-checkpoint", "1", env={hook: "1"})
+            objs = [indicator(i, object_marking_refs=[TLP_CLEAR]) for i in range(3)]
+            try:
+                self.n.post_envelope(self.coll, objs, user="ana.ruiz")
+            except Exception:  # the node kills itself mid-request
+                pass
+            self.n.wait_exit(10)
+            after = counts()
+            if kept:
+                self.assertEqual(after, (before[0] + 3, before[1] + 1), hook)
+            else:
+                self.assertEqual(after, before, hook)
+        self.n.start("--audit-checkpoint", "1")
+
     def test_entries_in_full_only_to_whom_they_concern(self):
         self.post(2)
         self.read_some("kate.doyle")
