@@ -29,16 +29,42 @@ static const struct {
     {"marking-definition--826578e1-40ad-459f-bc73-ede076f81f37", STIX_TLP_AMBER_STRICT}, /* OpenCTI AMBER+STRICT */
 };
 
+/* The buffers hold exactly the documented list limits (marking.h, schema.json maxItems). */
+_Static_assert(1 + 3 * STIX_MARKING_MAX_RELEASABLE_TO + 1 <= sizeof ((stix_marking *)0)->releasable_to &&
+                   1 + 3 * (STIX_MARKING_MAX_RELEASABLE_TO + 1) + 1 > sizeof ((stix_marking *)0)->releasable_to,
+               "releasable_to holds exactly STIX_MARKING_MAX_RELEASABLE_TO codes");
+_Static_assert(1 + 47 * STIX_MARKING_MAX_RELEASABLE_TO_ORGS + 1 <= sizeof ((stix_marking *)0)->releasable_to_orgs &&
+                   1 + 47 * (STIX_MARKING_MAX_RELEASABLE_TO_ORGS + 1) + 1 >
+                       sizeof ((stix_marking *)0)->releasable_to_orgs,
+               "releasable_to_orgs holds exactly STIX_MARKING_MAX_RELEASABLE_TO_ORGS identity ids");
+
+static char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+
+/* ASCII case-insensitive equality of two strings (identifiers: RFC 4122 §3 hex in either case;
+ * no locale). */
+static int id_ieq(const char *a, const char *b) {
+    for (; *a != '\0' && *b != '\0'; a++, b++)
+        if (ascii_lower(*a) != ascii_lower(*b)) return 0;
+    return *a == *b;
+}
+
+/* Copy src in lower case into dst (cap bytes). Returns 0, or -1 when it does not fit. */
+static int lower_copy(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n >= cap) return -1;
+    for (size_t i = 0; i < n; i++) dst[i] = ascii_lower(src[i]);
+    dst[n] = '\0';
+    return 0;
+}
+
 int stix_marking_tlp_of_id(const char *marking_id) {
     if (marking_id == NULL) return STIX_TLP_NONE;
     for (size_t i = 0; i < sizeof FIXED_IDS / sizeof FIXED_IDS[0]; i++)
-        if (strcmp(marking_id, FIXED_IDS[i].id) == 0) return FIXED_IDS[i].tlp;
+        if (id_ieq(marking_id, FIXED_IDS[i].id)) return FIXED_IDS[i].tlp;
     return STIX_TLP_NONE;
 }
 
 static int max_tlp(int a, int b) { return a > b ? a : b; }
-
-static char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
 /* ASCII case-insensitive comparison of s[0..n) with the lower-case word w. */
 static int ieq_n(const char *s, size_t n, const char *w) {
@@ -82,9 +108,13 @@ int stix_marking_definition_tlp(json_object *md) {
 
     /* Otherwise every TLP encoding the object carries counts, and the most restrictive wins. */
     int tlp = STIX_TLP_NONE;
-    json_object *ext, *tlp2;
-    if (json_object_object_get_ex(md, "extensions", &ext) && json_object_object_get_ex(ext, STIX_TLP2_EXT, &tlp2))
-        tlp = max_tlp(tlp, level_of_name(str_member(tlp2, "tlp_2_0")));
+    json_object *ext;
+    /* the TLP 2.0 extension under its id in any case; should it appear under several, each counts */
+    if (json_object_object_get_ex(md, "extensions", &ext) && json_object_is_type(ext, json_type_object)) {
+        json_object_object_foreach(ext, ek, ev) {
+            if (id_ieq(ek, STIX_TLP2_EXT)) tlp = max_tlp(tlp, level_of_name(str_member(ev, "tlp_2_0")));
+        }
+    }
     /* definition_type "tlp" (S§7.2.1.3), and the US AIS marking ("ais", as the OASIS
      * stix-elevator writes it), which carries the TLP in definition.tlp too */
     json_object *def;
@@ -111,34 +141,41 @@ __attribute__((format(printf, 3, 4))) static int fail(char *reason, size_t len, 
     return -1;
 }
 
-/* Count one marking reference: a fixed TLP id raises the level; any other marking-definition
- * id is kept (once) for the store to resolve against the definitions it holds. */
-static void add_ref(stix_marking *m, json_object *v) {
-    if (!json_object_is_type(v, json_type_string)) return;
+/* Count one marking reference: a fixed TLP id (any case) raises the level; any other
+ * marking-definition id is kept, in lower case and once, for the store to resolve against the
+ * definitions it holds. Returns 0, or -1 when that would make more than
+ * STIX_MARKING_MAX_UNKNOWN distinct ones (the object must be refused: fail closed). */
+static int add_ref(stix_marking *m, json_object *v) {
+    if (!json_object_is_type(v, json_type_string)) return 0;
     const char *id = json_object_get_string(v);
     int t = stix_marking_tlp_of_id(id);
     if (t != STIX_TLP_NONE) {
         m->tlp = max_tlp(m->tlp, t);
-        return;
+        return 0;
     }
-    if (strncmp(id, "marking-definition--", 20) != 0 || strlen(id) >= STIX_MARKING_ID_LEN) return;
+    /* not a marking-definition id (the validator refuses those): no marking */
+    char low[STIX_MARKING_ID_LEN];
+    if (strlen(id) < 20 || !ieq_n(id, 20, "marking-definition--") || lower_copy(low, sizeof low, id) != 0) return 0;
     for (size_t i = 0; i < m->n_unknown; i++)
-        if (strcmp(m->unknown_refs[i], id) == 0) return;
-    if (m->n_unknown < STIX_MARKING_MAX_UNKNOWN) snprintf(m->unknown_refs[m->n_unknown++], STIX_MARKING_ID_LEN, "%s", id);
+        if (strcmp(m->unknown_refs[i], low) == 0) return 0;
+    if (m->n_unknown >= STIX_MARKING_MAX_UNKNOWN) return -1;
+    memcpy(m->unknown_refs[m->n_unknown++], low, strlen(low) + 1);
+    return 0;
 }
 
 /* Append item to the comma-framed list buf (cap bytes, starting as ","), skipping duplicates.
- * Returns 0, or -1 when it does not fit. */
+ * Returns 1 when added, 0 when already listed, -1 when it does not fit. */
 static int frame_append(char *buf, size_t cap, const char *item) {
     size_t have = strlen(buf), n = strlen(item);
-    char needle[STIX_ID_MAX + 2];
+    char needle[STIX_ID_MAX + 3];
+    if (n + 3 > sizeof needle) return -1;
     snprintf(needle, sizeof needle, ",%s,", item);
     if (strstr(buf, needle) != NULL) return 0;
     if (have + n + 2 > cap) return -1;
     memcpy(buf + have, item, n);
     buf[have + n] = ',';
     buf[have + n + 1] = '\0';
-    return 0;
+    return 1;
 }
 
 static int two_upper(const char *s) {
@@ -160,18 +197,26 @@ static int read_handling(json_object *h, stix_marking *m, char *reason, size_t l
             if (!json_object_is_type(val, json_type_array)) return fail(reason, len, "%s: %s must be a list", E, key);
             char *buf = orgs ? m->releasable_to_orgs : m->releasable_to;
             size_t cap = orgs ? sizeof m->releasable_to_orgs : sizeof m->releasable_to;
+            size_t max = orgs ? STIX_MARKING_MAX_RELEASABLE_TO_ORGS : STIX_MARKING_MAX_RELEASABLE_TO, distinct = 0;
             strcpy(buf, ",");
             size_t n = json_object_array_length(val);
             for (size_t i = 0; i < n; i++) {
                 json_object *it = json_object_array_get_idx(val, i);
                 const char *s = json_object_is_type(it, json_type_string) ? json_object_get_string(it) : NULL;
+                char low[STIX_ID_MAX + 1];
                 if (orgs) {
-                    if (s == NULL || stix_id_check(s, "identity", NULL, NULL, 0) != 0)
+                    /* ids are case-insensitive: kept in lower case, so the store compares exactly */
+                    if (s == NULL || stix_id_check(s, "identity", NULL, NULL, 0) != 0 || lower_copy(low, sizeof low, s) != 0)
                         return fail(reason, len, "%s: releasable_to_orgs[%zu] is not an identity id", E, i);
+                    s = low;
                 } else if (s == NULL || !two_upper(s)) {
                     return fail(reason, len, "%s: releasable_to[%zu] is not a two-letter upper-case party code", E, i);
                 }
-                if (frame_append(buf, cap, s) != 0) return fail(reason, len, "%s: %s lists too many entries", E, key);
+                int added = frame_append(buf, cap, s);
+                if (added > 0) distinct++;
+                if (added < 0 || distinct > max)
+                    return fail(reason, len, "%s: %s lists more than %zu distinct %s (the most enlace keeps)", E, key, max,
+                                orgs ? "organizations" : "party codes");
             }
             /* an empty list is ",,": present, naming nobody (distinct from absent) */
             if (n == 0) strcpy(buf, ",,");
@@ -199,14 +244,23 @@ static int read_handling(json_object *h, stix_marking *m, char *reason, size_t l
     return 0;
 }
 
+/* Clear *m but its TLP (what was read is still known to be marked at least that high). */
+static int refuse(stix_marking *m, int rc) {
+    int keep = m->tlp;
+    memset(m, 0, sizeof *m);
+    m->tlp = keep;
+    return rc;
+}
+
 int stix_marking_extract(json_object *obj, stix_marking *out, char *reason, size_t reason_len) {
     memset(out, 0, sizeof *out);
     out->tlp = STIX_TLP_NONE;
     if (reason != NULL && reason_len > 0) reason[0] = '\0';
     json_object *v;
+    int too_many = 0;
     if (json_object_object_get_ex(obj, "object_marking_refs", &v) && json_object_is_type(v, json_type_array)) {
         size_t n = json_object_array_length(v);
-        for (size_t i = 0; i < n; i++) add_ref(out, json_object_array_get_idx(v, i));
+        for (size_t i = 0; i < n; i++) too_many |= add_ref(out, json_object_array_get_idx(v, i)) != 0;
     }
     /* A granular marking counts for the whole object: a TLP:RED field makes the object RED,
      * since enlace releases or withholds whole objects, never parts of them. */
@@ -215,18 +269,27 @@ int stix_marking_extract(json_object *obj, stix_marking *out, char *reason, size
         for (size_t i = 0; i < n; i++) {
             json_object *g = json_object_array_get_idx(v, i), *ref;
             if (json_object_is_type(g, json_type_object) && json_object_object_get_ex(g, "marking_ref", &ref))
-                add_ref(out, ref);
+                too_many |= add_ref(out, ref) != 0;
         }
     }
-    json_object *ext, *h;
-    if (json_object_object_get_ex(obj, "extensions", &ext) && json_object_is_type(ext, json_type_object) &&
-        json_object_object_get_ex(ext, STIX_ENLACE_HANDLING_EXT, &h)) {
-        if (read_handling(h, out, reason, reason_len) != 0) {
-            int keep = out->tlp;
-            memset(out, 0, sizeof *out);
-            out->tlp = keep;
-            return -1;
+    /* Any of the references dropped could define TLP:RED: refuse rather than guess. */
+    if (too_many)
+        return refuse(out, fail(reason, reason_len, "more than %d distinct marking references that are not TLP ids",
+                                STIX_MARKING_MAX_UNKNOWN));
+    /* The handling extension under its id in any case; two keys differing only in case are
+     * ambiguous (which one did the author mean?) and refuse the object. */
+    json_object *ext, *h = NULL; /* h may be NULL when found: a JSON null, refused as not an object */
+    int found = 0;
+    if (json_object_object_get_ex(obj, "extensions", &ext) && json_object_is_type(ext, json_type_object)) {
+        json_object_object_foreach(ext, ek, ev) {
+            if (!id_ieq(ek, STIX_ENLACE_HANDLING_EXT)) continue;
+            if (found)
+                return refuse(out, fail(reason, reason_len,
+                                        "enlace handling extension under two keys differing in case: ambiguous"));
+            found = 1;
+            h = ev;
         }
     }
+    if (found && read_handling(h, out, reason, reason_len) != 0) return refuse(out, -1);
     return 0;
 }

@@ -27,6 +27,9 @@
 #define TLP2_RED "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
 #define OPENCTI_AMBER_STRICT "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37"
 #define OTHER_MD "marking-definition--4a0042fe-8b88-40fe-9600-dfa128ce6fbd"
+#define OTHER_MD_UC "marking-definition--4A0042FE-8B88-40FE-9600-DFA128CE6FBD"
+#define TLP2_RED_UC "marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1"
+#define HANDLING_UC "extension-definition--C05BC01B-2963-4D49-A373-A33E30F35E95"
 
 #define HEAD "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--1ed8caa7-a708-4706-b651-f1186ede6ca1\"," \
              "\"created\":\"2017-04-27T16:18:24.318Z\",\"modified\":\"2017-04-27T16:18:24.318Z\"," \
@@ -36,6 +39,8 @@
 
 #define ID_DEA "identity--0a000000-0000-4000-8000-000000000021"
 #define ID_HSI "identity--0a000000-0000-4000-8000-000000000022"
+#define ID_UC "identity--0A00000F-0000-4000-8000-0000000000AB"
+#define ID_UC_LOWER "identity--0a00000f-0000-4000-8000-0000000000ab"
 
 static json_object *parse(const char *text) {
     json_object *o = json_tokener_parse(text);
@@ -73,8 +78,15 @@ static void test_fixed_ids(void **state) {
     assert_int_equal(stix_marking_tlp_of_id(OTHER_MD), STIX_TLP_NONE);
     /* a mistyped TLP:WHITE id seen in the wild is not TLP:WHITE */
     assert_int_equal(stix_marking_tlp_of_id("marking-definition--613f2e26-407d-48c7-9eba-b56c171b6f0c"), STIX_TLP_NONE);
-    /* ids compare exactly: upper-case hex is another id */
-    assert_int_equal(stix_marking_tlp_of_id("marking-definition--5E57C739-391A-4EB3-B6BE-7D15CA92D5ED"), STIX_TLP_NONE);
+    /* ids are case-insensitive (RFC 4122 §3): upper-case hex is the same id */
+    assert_int_equal(stix_marking_tlp_of_id("marking-definition--5E57C739-391A-4EB3-B6BE-7D15CA92D5ED"), STIX_TLP_RED);
+    assert_int_equal(stix_marking_tlp_of_id(TLP2_RED_UC), STIX_TLP_RED);
+    assert_int_equal(stix_marking_tlp_of_id("marking-definition--939A9414-2ddd-4D32-a0cd-375EA402B003"),
+                     STIX_TLP_AMBER_STRICT);
+    assert_int_equal(stix_marking_tlp_of_id("MARKING-DEFINITION--94868C89-83C2-464B-929B-A1A8AA3C8487"), STIX_TLP_CLEAR);
+    /* but only the same id: a prefix or an extension of one is not */
+    assert_int_equal(stix_marking_tlp_of_id("marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C"), STIX_TLP_NONE);
+    assert_int_equal(stix_marking_tlp_of_id(TLP2_RED_UC "1"), STIX_TLP_NONE);
     assert_int_equal(stix_marking_tlp_of_id(""), STIX_TLP_NONE);
     assert_int_equal(stix_marking_tlp_of_id(NULL), STIX_TLP_NONE);
 }
@@ -115,16 +127,113 @@ static void test_unknown_refs_kept_for_the_store(void **state) {
     assert_int_equal(m.n_unknown, 1); /* once, though referenced twice */
     assert_string_equal(m.unknown_refs[0], OTHER_MD);
 
-    /* beyond the fixed buffer the rest are dropped, never overflowing */
-    char text[4096];
-    int n = snprintf(text, sizeof text, "%s,\"object_marking_refs\":[", HEAD);
-    for (int i = 0; i < STIX_MARKING_MAX_UNKNOWN + 3; i++)
-        n += snprintf(text + n, sizeof text - (size_t)n, "%s\"marking-definition--4a0042fe-8b88-40fe-9600-dfa128ce6f%02d\"",
-                      i ? "," : "", i);
+    /* ids are case-insensitive: kept in lower case, and a case variant is the same reference */
+    assert_int_equal(extract(HEAD ",\"object_marking_refs\":[\"" OTHER_MD_UC "\"],\"granular_markings\":"
+                                  "[{\"selectors\":[\"pattern\"],\"marking_ref\":\"" OTHER_MD "\"}]}", &m, why, sizeof why), 0);
+    assert_int_equal(m.n_unknown, 1);
+    assert_string_equal(m.unknown_refs[0], OTHER_MD);
+}
+
+/* An object with `count` distinct non-TLP marking references (ids ...6f00, ...6f01, ...; the
+ * first `granular` of them as granular markings), plus `dups` repeats of the first in the other
+ * case and the fixed TLP:RED id. */
+static int extract_many(int count, int granular, int dups, stix_marking *m, char *why, size_t why_len) {
+    char text[16384];
+    int n = snprintf(text, sizeof text, "%s,\"object_marking_refs\":[\"%s\"", HEAD, TLP2_RED);
+    for (int i = granular; i < count; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, ",\"marking-definition--4a0042fe-8b88-40fe-9600-dfa128ce%04x\"", i);
+    for (int i = 0; i < dups; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, ",\"marking-definition--4A0042FE-8B88-40FE-9600-DFA128CE%04X\"", 0);
+    n += snprintf(text + n, sizeof text - (size_t)n, "],\"granular_markings\":[{\"selectors\":[\"id\"],\"lang\":\"en\"}");
+    for (int i = 0; i < granular; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, ",{\"selectors\":[\"pattern\"],\"marking_ref\":"
+                      "\"marking-definition--4a0042fe-8b88-40fe-9600-dfa128ce%04x\"}", i);
     snprintf(text + n, sizeof text - (size_t)n, "]}");
-    assert_int_equal(extract(text, &m, why, sizeof why), 0);
-    assert_int_equal(m.n_unknown, STIX_MARKING_MAX_UNKNOWN);
-    assert_int_equal(m.tlp, STIX_TLP_NONE);
+    assert_true(strlen(text) < sizeof text - 1);
+    return extract(text, m, why, why_len);
+}
+
+/* F5: more non-TLP references than the buffer holds refuse the object (any dropped one could
+ * be a custom TLP:RED definition); granular markings count too, duplicates and fixed TLP ids
+ * do not. */
+static void test_too_many_unknown_refs_refused(void **state) {
+    (void)state;
+    stix_marking m;
+    char why[256];
+    assert_int_equal(STIX_MARKING_MAX_UNKNOWN, 32);
+    /* exactly the cap: kept, every one, in order */
+    assert_int_equal(extract_many(32, 0, 0, &m, why, sizeof why), 0);
+    assert_int_equal(m.n_unknown, 32);
+    assert_int_equal(m.tlp, STIX_TLP_RED);
+    assert_string_equal(m.unknown_refs[31], "marking-definition--4a0042fe-8b88-40fe-9600-dfa128ce001f");
+    /* the cap with repeats (in the other case) of one of them: still 32 distinct */
+    assert_int_equal(extract_many(32, 5, 7, &m, why, sizeof why), 0);
+    assert_int_equal(m.n_unknown, 32);
+    /* one more, as an object marking or as a granular marking: refused, the reason says why */
+    assert_int_equal(extract_many(33, 0, 0, &m, why, sizeof why), -1);
+    assert_string_equal(why, "more than 32 distinct marking references that are not TLP ids");
+    assert_int_equal(m.n_unknown, 0);
+    assert_int_equal(extract_many(33, 1, 3, &m, why, sizeof why), -1);
+    assert_non_null(strstr(why, "more than 32"));
+    assert_int_equal(extract_many(33, 33, 0, &m, why, sizeof why), -1);
+    assert_int_equal(extract_many(40, 20, 0, &m, why, sizeof why), -1);
+}
+
+/* F1: an upper-case TLP id marks the object (it used to fall back to unmarked, i.e. the
+ * collection default). */
+static void test_upper_case_ids(void **state) {
+    (void)state;
+    stix_marking m;
+    char why[256];
+    assert_int_equal(extract(HEAD ",\"object_marking_refs\":[\"" TLP2_RED_UC "\"]}", &m, why, sizeof why), 0);
+    assert_int_equal(m.tlp, STIX_TLP_RED);
+    assert_int_equal(m.n_unknown, 0); /* a known TLP id, not a reference for the store */
+    assert_int_equal(extract(HEAD ",\"object_marking_refs\":[\"" TLP1_WHITE "\"],\"granular_markings\":[{\"selectors\":"
+                                  "[\"pattern\"],\"marking_ref\":\"marking-definition--5E57C739-391A-4EB3-B6BE-7D15CA92D5ED\"}]}",
+                             &m, why, sizeof why), 0);
+    assert_int_equal(m.tlp, STIX_TLP_RED);
+}
+
+/* F1: the handling extension under an upper-case key is read (it used to be ignored), strictly
+ * as ever; under two keys differing in case it is ambiguous. */
+static void test_upper_case_handling_key(void **state) {
+    (void)state;
+    stix_marking m;
+    char why[256];
+#define EXT_UC(key, body) ",\"extensions\":{\"" key "\":{\"extension_type\":\"property-extension\"" body "}}}"
+    assert_int_equal(extract(HEAD EXT_UC(HANDLING_UC, ",\"releasable_to\":[],\"orcon\":true"), &m, why, sizeof why), 0);
+    assert_true(m.has_releasable_to);
+    assert_string_equal(m.releasable_to, ",,");
+    assert_int_equal(m.orcon, 1);
+    assert_int_equal(extract(HEAD EXT_UC("extension-definition--c05bc01b-2963-4D49-A373-a33e30f35e95", ",\"vetted_only\":true"),
+                             &m, why, sizeof why), 0);
+    assert_int_equal(m.vetted_only, 1);
+    assert_int_equal(extract(HEAD EXT_UC(HANDLING_UC, ",\"tlp\":\"red\""), &m, why, sizeof why), -1);
+    assert_non_null(strstr(why, "unknown property 'tlp'"));
+    /* under two keys differing in case: ambiguous, refused whichever is stricter */
+    assert_int_equal(extract(HEAD ",\"extensions\":{\"" STIX_ENLACE_HANDLING_EXT "\":{\"extension_type\":\"property-extension\","
+                                  "\"releasable_to\":[]},\"" HANDLING_UC "\":{\"extension_type\":\"property-extension\","
+                                  "\"releasable_to\":[\"US\"]}}}", &m, why, sizeof why), -1);
+    assert_non_null(strstr(why, "ambiguous"));
+    assert_null(strchr(why, '\n'));
+    assert_false(m.has_releasable_to);
+    /* another extension next to it is no ambiguity */
+    assert_int_equal(extract(HEAD ",\"extensions\":{\"" STIX_TLP2_EXT "\":{\"extension_type\":\"property-extension\"},\""
+                                  HANDLING_UC "\":{\"extension_type\":\"property-extension\",\"orcon\":true}}}",
+                             &m, why, sizeof why), 0);
+    assert_int_equal(m.orcon, 1);
+#undef EXT_UC
+}
+
+/* F1: organization ids come out in lower case, once however they are written, so that the
+ * store compares them exactly. */
+static void test_upper_case_org_ids(void **state) {
+    (void)state;
+    stix_marking m;
+    char why[256];
+    assert_int_equal(extract(HEAD EXT(",\"releasable_to_orgs\":[\"" ID_UC "\",\"" ID_DEA "\",\"" ID_UC_LOWER
+                                      "\",\"identity--0A000000-0000-4000-8000-000000000021\"]"), &m, why, sizeof why), 0);
+    assert_string_equal(m.releasable_to_orgs, "," ID_UC_LOWER "," ID_DEA ",");
 }
 
 static void test_handling_extension(void **state) {
@@ -139,6 +248,15 @@ static void test_handling_extension(void **state) {
     assert_int_equal(m.tlp, STIX_TLP_AMBER);
     assert_true(m.has_releasable_to);
     assert_string_equal(m.releasable_to, ",US,GT,"); /* duplicates once */
+    assert_int_equal(extract(HEAD EXT(",\"releasable_to\":[\"MX\",\"MX\",\"US\",\"MX\",\"US\"],\"releasable_to_orgs\":[\""
+                                      ID_HSI "\",\"" ID_HSI "\"]"), &m, why, sizeof why), 0);
+    assert_string_equal(m.releasable_to, ",MX,US,");
+    assert_string_equal(m.releasable_to_orgs, "," ID_HSI ",");
+    assert_int_equal(extract(HEAD ",\"object_marking_refs\":[\"" TLP2_AMBER "\"]" EXT(
+                                  ",\"releasable_to\":[\"US\",\"GT\",\"US\"],\"releasable_to_orgs\":[\"" ID_DEA "\",\"" ID_HSI
+                                  "\"],\"orcon\":true,\"vetted_only\":false,\"purpose\":\"joint investigation\","
+                                  "\"review_by\":\"2027-06-30T00:00:00.5Z\""),
+                             &m, why, sizeof why), 0);
     assert_true(m.has_releasable_to_orgs);
     assert_string_equal(m.releasable_to_orgs, "," ID_DEA "," ID_HSI ",");
     assert_int_equal(m.orcon, 1);
@@ -191,6 +309,10 @@ static void test_handling_extension_refused(void **state) {
         {HEAD ",\"extensions\":{\"" STIX_ENLACE_HANDLING_EXT "\":{\"extension_type\":\"toplevel-property-extension\"}}}",
          "extension_type"},
         {HEAD ",\"extensions\":{\"" STIX_ENLACE_HANDLING_EXT "\":[]}}", "not an object"},
+        {HEAD ",\"extensions\":{\"" STIX_ENLACE_HANDLING_EXT "\":null}}", "not an object"},
+        {HEAD ",\"extensions\":{\"" HANDLING_UC "\":null}}", "not an object"},
+        {HEAD ",\"extensions\":{\"" HANDLING_UC "\":{\"extension_type\":\"property-extension\"},\"" STIX_ENLACE_HANDLING_EXT
+         "\":null}}", "ambiguous"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         stix_marking m;
@@ -209,18 +331,38 @@ static void test_handling_extension_limits(void **state) {
     stix_marking m;
     char why[256];
     char text[8192];
-    /* 21 org ids of 47 bytes each fit in releasable_to_orgs[1024], 22 do not: refused, not cut */
+    /* 21 org ids of 47 bytes each fit in releasable_to_orgs[1024], 22 do not: refused, not cut;
+     * repeats (in either case) do not count */
+    assert_int_equal(STIX_MARKING_MAX_RELEASABLE_TO_ORGS, 21);
     for (int count = 21; count <= 22; count++) {
         int n = snprintf(text, sizeof text, "%s,\"extensions\":{\"%s\":{\"extension_type\":\"property-extension\","
                          "\"releasable_to_orgs\":[", HEAD, STIX_ENLACE_HANDLING_EXT);
         for (int i = 0; i < count; i++)
             n += snprintf(text + n, sizeof text - (size_t)n, "%s\"identity--0a000000-0000-4000-8000-0000000000%02d\"",
                           i ? "," : "", i);
+        for (int i = 0; i < 5; i++)
+            n += snprintf(text + n, sizeof text - (size_t)n, ",\"identity--0A000000-0000-4000-8000-0000000000%02d\"", i);
         snprintf(text + n, sizeof text - (size_t)n, "]}}}");
         int rc = extract(text, &m, why, sizeof why);
         assert_int_equal(rc, count == 21 ? 0 : -1);
         if (rc == 0) assert_int_equal(strlen(m.releasable_to_orgs), 1 + 21 * 47);
-        else assert_non_null(strstr(why, "too many"));
+        else assert_string_equal(why, "enlace handling extension: releasable_to_orgs lists more than 21 distinct "
+                                      "organizations (the most enlace keeps)");
+    }
+    /* 84 party codes fit in releasable_to[256], 85 do not; repeats do not count */
+    assert_int_equal(STIX_MARKING_MAX_RELEASABLE_TO, 84);
+    for (int count = 84; count <= 85; count++) {
+        int n = snprintf(text, sizeof text, "%s,\"extensions\":{\"%s\":{\"extension_type\":\"property-extension\","
+                         "\"releasable_to\":[", HEAD, STIX_ENLACE_HANDLING_EXT);
+        for (int i = 0; i < count; i++)
+            n += snprintf(text + n, sizeof text - (size_t)n, "%s\"%c%c\"", i ? "," : "", 'A' + i / 26, 'A' + i % 26);
+        n += snprintf(text + n, sizeof text - (size_t)n, ",\"AA\",\"AB\",\"AA\"");
+        snprintf(text + n, sizeof text - (size_t)n, "]}}}");
+        int rc = extract(text, &m, why, sizeof why);
+        assert_int_equal(rc, count == 84 ? 0 : -1);
+        if (rc == 0) assert_int_equal(strlen(m.releasable_to), 1 + 84 * 3);
+        else assert_string_equal(why, "enlace handling extension: releasable_to lists more than 84 distinct party codes "
+                                      "(the most enlace keeps)");
     }
     /* purpose: 255 bytes fit, 256 are refused */
     for (int len = 255; len <= 256; len++) {
@@ -250,6 +392,17 @@ static void test_marking_definition_tlp(void **state) {
     assert_int_equal(md_tlp(MD(TLP1_RED, ",\"definition_type\":\"tlp\",\"definition\":{\"tlp\":\"white\"}")), STIX_TLP_RED);
     assert_int_equal(md_tlp(MD(TLP1_GREEN, ",\"definition_type\":\"statement\",\"definition\":{\"statement\":\"(c)\"}")),
                      STIX_TLP_GREEN);
+    /* the override holds for a fixed id in any case (it used to be read from the body) */
+    assert_int_equal(md_tlp(MD("marking-definition--5E57C739-391A-4EB3-B6BE-7D15CA92D5ED",
+                               ",\"definition_type\":\"tlp\",\"definition\":{\"tlp\":\"white\"}")), STIX_TLP_RED);
+    assert_int_equal(md_tlp(MD(TLP2_RED_UC, ",\"definition_type\":\"statement\",\"definition\":{\"statement\":\"x\"}")),
+                     STIX_TLP_RED);
+    /* the TLP 2.0 extension under an upper-case key; under two keys the most restrictive */
+    assert_int_equal(md_tlp(MD(CUSTOM, ",\"extensions\":{\"extension-definition--60A3C5C5-0D10-413E-AAB3-9E08DDE9E88D\":"
+                                       "{\"extension_type\":\"property-extension\",\"tlp_2_0\":\"red\"}}")), STIX_TLP_RED);
+    assert_int_equal(md_tlp(MD(CUSTOM, ",\"extensions\":{\"" STIX_TLP2_EXT "\":{\"extension_type\":\"property-extension\","
+                                       "\"tlp_2_0\":\"clear\"},\"extension-definition--60A3C5C5-0D10-413E-AAB3-9E08DDE9E88D\":"
+                                       "{\"extension_type\":\"property-extension\",\"tlp_2_0\":\"amber\"}}")), STIX_TLP_AMBER);
     /* other ids: each encoding */
     assert_int_equal(md_tlp(MD(CUSTOM, ",\"definition_type\":\"tlp\",\"definition\":{\"tlp\":\"GREEN\"}")), STIX_TLP_GREEN);
     assert_int_equal(md_tlp(MD(CUSTOM, ",\"definition_type\":\"TLP\",\"definition\":{\"tlp\":\"TLP:AMBER+STRICT\"}")),
@@ -488,6 +641,18 @@ static void test_schema_matches_reader(void **state) {
         if (stix_validate(o, &meta, why, sizeof why) != 0) fail_msg("%s: %s", samples[i].name, why);
         json_object_put(o);
     }
+    /* the lists' limits are stated (F15): maxItems is exactly what the reader keeps */
+    static const struct {
+        const char *name;
+        int max;
+    } lists[] = {{"releasable_to", STIX_MARKING_MAX_RELEASABLE_TO}, {"releasable_to_orgs", STIX_MARKING_MAX_RELEASABLE_TO_ORGS}};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        json_object *p, *mx;
+        assert_true(json_object_object_get_ex(props, lists[i].name, &p));
+        if (!json_object_object_get_ex(p, "maxItems", &mx)) fail_msg("schema: %s has no maxItems", lists[i].name);
+        assert_true(json_object_is_type(mx, json_type_int));
+        assert_int_equal(json_object_get_int(mx), lists[i].max);
+    }
     json_object_put(schema);
 }
 
@@ -496,6 +661,10 @@ int main(void) {
         cmocka_unit_test(test_fixed_ids),
         cmocka_unit_test(test_most_restrictive_wins),
         cmocka_unit_test(test_unknown_refs_kept_for_the_store),
+        cmocka_unit_test(test_too_many_unknown_refs_refused),
+        cmocka_unit_test(test_upper_case_ids),
+        cmocka_unit_test(test_upper_case_handling_key),
+        cmocka_unit_test(test_upper_case_org_ids),
         cmocka_unit_test(test_handling_extension),
         cmocka_unit_test(test_handling_extension_refused),
         cmocka_unit_test(test_handling_extension_limits),
