@@ -361,6 +361,63 @@ static int copy_leaf(void *ctx, const store_audit_leaf *leaf) {
     return store_audit_append(ctx, leaf->time_us, leaf->about, leaf->principal, leaf->data, leaf->len, NULL, &err);
 }
 
+/* Regression: an async entry queued while a blocking caller was committing was left for the
+ * writer thread, asleep until the next checkpoint tick (60 s here). Another connection holds the
+ * write lock so that the blocking caller's commit is certainly in progress when the async entry
+ * comes; once the lock goes, the async entry must be committed promptly. */
+typedef struct blocker {
+    audit_log *log;
+    int rc;
+} blocker;
+
+static void *blocking_main(void *arg) {
+    blocker *b = arg;
+    audit_entry e;
+    audit_object o;
+    char id[80];
+    entry_for(1, &e, &o, id);
+    enlace_err err;
+    b->rc = audit_log_append(b->log, &e, 1, NULL, &err);
+    return NULL;
+}
+
+static void test_async_while_a_caller_leads(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    audit_log_config c = {f->path, f->sk, f->origin, 60000, 0};
+    audit_log *log = NULL;
+    assert_int_equal(audit_log_open(&c, &log, &err), 0);
+    sqlite3 *ext = NULL;
+    assert_int_equal(sqlite3_open(f->path, &ext), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(ext, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    blocker b = {log, -1};
+    pthread_t th;
+    pthread_create(&th, NULL, blocking_main, &b);
+    struct timespec ts = {0, 200 * 1000000L};
+    nanosleep(&ts, NULL);  /* the blocking caller leads and waits for the write lock */
+    cb_state cs = {PTHREAD_MUTEX_INITIALIZER, 0, 0, f->path};
+    audit_entry e;
+    audit_object o;
+    char id[80];
+    entry_for(2, &e, &o, id);
+    assert_int_equal(audit_log_append_async(log, &e, 1, on_done, &cs, &err), 0);
+    assert_int_equal(sqlite3_exec(ext, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(ext);
+    pthread_join(th, NULL);
+    assert_int_equal(b.rc, 0);
+    for (int waited = 0;; waited++) {
+        pthread_mutex_lock(&cs.mu);
+        int calls = cs.calls;
+        pthread_mutex_unlock(&cs.mu);
+        if (calls == 1) break;
+        if (waited > 2000) fail_msg("the async entry was not committed within 2 s");
+        ts = (struct timespec){0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(cs.failed, 0);
+    audit_log_close(log);
+}
+
 /* A head is issued when the log grew and the interval passed, never for an unchanged log. */
 static void test_checkpoint_interval(void **state) {
     fixture *f = *state;
@@ -628,6 +685,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_interval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_appends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_while_a_caller_leads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper_edit_leaf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper_drop_swap_replay_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
