@@ -80,6 +80,18 @@ static size_t discard(char *d, size_t s, size_t n, void *u) {
     return s * n;
 }
 
+/* Keep the first bytes of a response body (a POST's status). */
+static size_t keep_head(char *d, size_t s, size_t n, void *u) {
+    char *out = u;
+    size_t have = strlen(out), k = s * n;
+    if (have + 1 < 4096) {
+        size_t c = k < 4095 - have ? k : 4095 - have;
+        memcpy(out + have, d, c);
+        out[have + c] = '\0';
+    }
+    return s * n;
+}
+
 static long long file_bytes(const char *path) {
     struct stat st;
     char p[4200];
@@ -104,6 +116,12 @@ static long long store_bytes(const char *db) {
         pclose(p);
     }
     return v > 0 ? v : file_bytes(db);
+}
+
+/* The server's diagnostics (a 500's cause) on stderr. */
+static void server_log(void *ctx, const char *line) {
+    (void)ctx;
+    fprintf(stderr, "bench_audit: server: %s\n", line);
 }
 
 /* ---- load ------------------------------------------------------------------------------------- */
@@ -166,6 +184,7 @@ static run_result measure(const char *db, int audit_on, unsigned threads, int co
     taxii_config_defaults(&cfg);
     cfg.db_path = db;
     cfg.listen = "127.0.0.1:0";
+    cfg.log = server_log;
     cfg.threads = threads;
     cfg.audit_off = !audit_on;  /* benchmarks only: production never turns the log off */
     taxii_server *srv = NULL;
@@ -203,6 +222,7 @@ static void load_objects(const char *db, const char *coll, const char *auth, siz
     taxii_config_defaults(&cfg);
     cfg.db_path = db;
     cfg.listen = "127.0.0.1:0";
+    cfg.log = server_log;
     taxii_server *srv = NULL;
     enlace_err err;
     if (taxii_server_start(&cfg, &srv, &err) != 0) die(err.msg);
@@ -211,7 +231,9 @@ static void load_objects(const char *db, const char *coll, const char *auth, siz
     h = curl_slist_append(h, "Accept: " TAXII_MT);
     h = curl_slist_append(h, "Content-Type: " TAXII_MT);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    char status[4096];
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_head);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)status);
     char url[512];
     snprintf(url, sizeof url, "%sapi/collections/%s/objects/", taxii_server_url(srv), coll);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -230,9 +252,14 @@ static void load_objects(const char *db, const char *coll, const char *auth, siz
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
         long code = 0;
+        status[0] = '\0';
         if (curl_easy_perform(c) != CURLE_OK || curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK ||
             code != 202)
             die("loading objects failed");
+        if (!strstr(status, "\"failure_count\":0")) {
+            fprintf(stderr, "bench_audit: objects refused: %.600s\n", status);
+            exit(1);
+        }
     }
     free(body);
     curl_slist_free_all(h);
@@ -283,6 +310,7 @@ static void proofs(const char *dir, uint64_t leaves, int n_proofs) {
     printf("audit: bytes per entry at %llu leaves: %.0f in the store (entry text %.0f, the rest: leaf row, "
            "subtree hashes, indexes)\n",
            (unsigned long long)leaves, (double)(after - before) / (double)leaves, (double)data_bytes / (double)leaves);
+    printf("leaves=%llu\nbytes_per_leaf=%.0f\n", (unsigned long long)leaves, (double)(after - before) / (double)leaves);
     if (store_open(db, 0, &s, &err) != 0) die(err.msg);
     unsigned char root[MERKLE_HASH_LEN], proof[MERKLE_MAX_PROOF][MERKLE_HASH_LEN], lh[MERKLE_HASH_LEN];
     size_t np = 0;
@@ -314,6 +342,7 @@ static void proofs(const char *dir, uint64_t leaves, int n_proofs) {
                "in the last)\n",
                kind == 0 ? "inclusion" : "consistency", (unsigned long long)leaves, sum / n_proofs, us[n_proofs / 2],
                us[(size_t)n_proofs * 99 / 100], n_proofs, np);
+        printf("%s_us=%.1f\n", kind == 0 ? "inclusion" : "consistency", sum / n_proofs);
     }
     printf("audit: root hash at %llu leaves: %.1f us\n", (unsigned long long)leaves, root_us);
     free(us);
@@ -401,6 +430,10 @@ int main(int argc, char **argv) {
     long long bytes1 = store_bytes(db);
     printf("audit: GET object by id, requests/s: log off %.0f, log on %.0f, ratio %.2f (aim >= 0.80; best of %d)\n",
            best[0], best[1], best[0] > 0 ? best[1] / best[0] : 0, rounds);
+    /* key=value lines for bench/run */
+    printf("rps_off=%.0f\nrps_on=%.0f\n", best[0], best[1]);
+    if (batches) printf("entries_per_sync=%.1f\n", (double)entries / (double)batches);
+    if (size1 > size0) printf("bytes_per_entry=%.0f\n", (double)(bytes1 - bytes0) / (double)(size1 - size0));
     if (batches)
         printf("audit: group commit: %llu entries in %llu commits, %.1f entries per sync\n",
                (unsigned long long)entries, (unsigned long long)batches, (double)entries / (double)batches);
