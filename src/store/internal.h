@@ -38,6 +38,12 @@ typedef void (*store_row_fill_fn)(sqlite3_stmt *st, void *elem);
 int store_collect_rows(store *s, sqlite3_stmt *st, size_t elem_size, store_row_fill_fn fill,
                        void **out, size_t *n, const char *what, enlace_err *err);
 
+/* enlace keys identifiers (object ids, origin and tombstone keys, organization identities,
+ * marking references) in lower case (RFC 4122 section 3: UUIDs are read in either case); the
+ * stored body stays as received. Copies id lower-cased into out (n bytes); -1 when it does not
+ * fit (out is then ""). sqlite.c. */
+int store_id_lower(const char *id, char *out, size_t n);
+
 /* The node's own party (meta "party") into party (POLICY_PARTY_LEN bytes, "" when unset) and
  * its own organization's rowid (the org whose identity_id is meta "identity_id"; 0 when
  * none). org.c. */
@@ -49,9 +55,10 @@ int store_self(store *s, char party[POLICY_PARTY_LEN], int64_t *org_rowid, enlac
  * else 0. default_tlp is the collection's (-1 none) and agreement_max the principal's party's
  * agreement on it (NULL: none): the policy_context, read by the query itself (STORE_VISIBLE_CTX,
  * uncorrelated subqueries SQLite runs once per statement execution), so it comes from the same
- * snapshot as the rows. The 11-argument form (STORE_VISIBLE_ARGS_LATEST) is for rows that are
- * their id's latest version (is_top_spec = 1 AND is_last_s = 1: their l_ columns equal their
- * own). The principal is bound with sqlite3_bind_pointer under STORE_PTR_PRINCIPAL. */
+ * snapshot as the rows. The l_ columns hold the id's latest version ON THE NODE (any
+ * collection, any spec version). The 11-argument form (STORE_VISIBLE_ARGS_LATEST) is only for
+ * rows known to be that version (their l_ columns equal their own); the store's reads use the
+ * 17-argument form, since a collection's latest row need not be the node's latest. The principal is bound with sqlite3_bind_pointer under STORE_PTR_PRINCIPAL. */
 #define STORE_PTR_PRINCIPAL "enlace_principal"
 /* ?1 is the collection, ?6 the principal's party */
 #define STORE_VISIBLE_CTX \

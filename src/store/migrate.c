@@ -117,6 +117,18 @@ static const char *const MIGRATIONS[] = {
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
+/* A step's C part, run after its SQL in the same transaction (NULL: none): for what SQL alone
+ * cannot do, such as re-reading stored JSON bodies. Returns an SQLite result code. */
+typedef int (*migration_hook)(sqlite3 *db);
+static const migration_hook HOOKS[] = {
+    NULL,                           /* 1 */
+    NULL,                           /* 2 */
+    store_migration_policy_after,   /* 3: the markings of stored bodies */
+    NULL,                           /* 4 */
+};
+_Static_assert(sizeof HOOKS / sizeof HOOKS[0] == sizeof MIGRATIONS / sizeof MIGRATIONS[0],
+               "one hook entry per migration step");
+
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "STORE_SCHEMA_VERSION must equal the number of migration steps");
 
@@ -157,6 +169,7 @@ int store_migrate(sqlite3 *db, enlace_err *err) {
         char bump[48];
         snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v + 1);
         if (sqlite3_exec(db, MIGRATIONS[v], NULL, NULL, NULL) != SQLITE_OK) goto fail;
+        if (HOOKS[v] && HOOKS[v](db) != SQLITE_OK) goto fail;
         if (sqlite3_exec(db, bump, NULL, NULL, NULL) != SQLITE_OK) goto fail;
         if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto fail;
         v++;

@@ -18,4 +18,8 @@ int store_migrate(sqlite3 *db, enlace_err *err);
 extern const char STORE_MIGRATION_POLICY[];  /* step 3, schema_policy.c */
 extern const char STORE_MIGRATION_AUDIT[];   /* step 4, schema_audit.c */
 
+/* Step 3's C part, run after its SQL in the same transaction (schema_policy.c): re-reads every
+ * stored body for its markings (F11). Returns an SQLite result code. */
+int store_migration_policy_after(sqlite3 *db);
+
 #endif

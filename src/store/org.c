@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/policy.h"
+#include "stix/id.h"
 #include "store/internal.h"
 #include "store/store.h"
 
@@ -153,12 +155,16 @@ int store_org_get_by_rowid(store *s, int64_t rowid, store_org *out, enlace_err *
 int store_org_get(store *s, const char *name_or_identity, store_org *out, enlace_err *err) {
     if (!s || !name_or_identity || !out)
         return enlace_err_set(err, ENLACE_EINVAL, "store: bad organization get");
-    /* two unique-index probes; identity ids and names cannot be confused ("identity--" prefix) */
-    sqlite3_stmt *st = q(s, strncmp(name_or_identity, "identity--", 10) == 0
-                                ? "SELECT " ORG_COLS " FROM org WHERE identity_id = ?1"
-                                : "SELECT " ORG_COLS " FROM org WHERE name = ?1", err);
+    /* two unique-index probes; identity ids and names cannot be confused ("identity--" prefix);
+     * identities are keyed in lower case, names compare case-insensitively (COLLATE NOCASE) */
+    int by_ident = strncasecmp(name_or_identity, "identity--", 10) == 0;
+    char lid[STIX_ID_MAX];
+    if (by_ident && store_id_lower(name_or_identity, lid, sizeof lid))
+        return enlace_err_set(err, ENLACE_ENOTFOUND, "store: no organization %.64s", name_or_identity);
+    sqlite3_stmt *st = q(s, by_ident ? "SELECT " ORG_COLS " FROM org WHERE identity_id = ?1"
+                                     : "SELECT " ORG_COLS " FROM org WHERE name = ?1", err);
     if (!st) return ENLACE_EIO;
-    sqlite3_bind_text(st, 1, name_or_identity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, by_ident ? lid : name_or_identity, -1, SQLITE_STATIC);
     int code = org_one(s, st, out, "organization get", err);
     if (code == ENLACE_ENOTFOUND)
         enlace_err_set(err, code, "store: no organization %s", name_or_identity);
@@ -170,9 +176,11 @@ int store_org_add(store *s, const char *identity_id, const char *name, const cha
                   enlace_err *err) {
     if (!s || !identity_id || !name || !*name)
         return enlace_err_set(err, ENLACE_EINVAL, "store: an organization needs an identity id and a name");
-    if (strncmp(identity_id, "identity--", 10) != 0 || strlen(identity_id) >= POLICY_IDENTITY_LEN)
+    char lid[POLICY_IDENTITY_LEN];
+    if (strncasecmp(identity_id, "identity--", 10) != 0 || store_id_lower(identity_id, lid, sizeof lid))
         return enlace_err_set(err, ENLACE_EINVAL, "store: %s is not an identity id", identity_id);
-    if (strncmp(name, "identity--", 10) == 0 || strlen(name) >= sizeof out->name)
+    identity_id = lid; /* keyed in lower case, like every id the store compares */
+    if (strncasecmp(name, "identity--", 10) == 0 || strlen(name) >= sizeof out->name)
         return enlace_err_set(err, ENLACE_EINVAL, "store: bad organization name %s", name);
     if (!party_ok(party))
         return enlace_err_set(err, ENLACE_EINVAL, "store: party code %s is not two upper-case letters",

@@ -3,17 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stix/id.h"
 #include "store/internal.h"
 #include "store/store.h"
 
-/* The latest versions (per collection) with a review date before ?1: object_review (a partial
- * index holding only such rows) drives it, oldest date first. */
+/* The objects (one row per collection holding the id) whose latest version ON THE NODE has a
+ * review date before ?1: l_review_by is that version's, copied onto every row of the id, so a
+ * stale older version in another collection is never due by itself (F8). object_review (a
+ * partial index holding only such rows) drives it, oldest date first. */
 #define REVIEW_SQL \
-    "SELECT o.id, o.type, c.id, ifnull(g.name, ''), o.orig_party, o.review_by " \
+    "SELECT o.id, o.type, c.id, ifnull(g.name, ''), o.orig_party, o.l_review_by " \
     "FROM object o INDEXED BY object_review JOIN collection c ON c.rowid = o.coll " \
     "LEFT JOIN org g ON g.rowid = o.orig_org " \
-    "WHERE o.review_by > 0 AND o.is_top_spec = 1 AND o.is_last_s = 1 AND o.review_by < ?1 " \
-    "ORDER BY o.review_by, o.id, c.rowid"
+    "WHERE o.l_review_by > 0 AND o.is_top_spec = 1 AND o.is_last_s = 1 AND o.l_review_by < ?1 " \
+    "ORDER BY o.l_review_by, o.id, c.rowid"
 
 static void review_fill(sqlite3_stmt *st, void *e) {
     store_review_item *r = e;
@@ -82,7 +85,7 @@ int store_purge_due(store *s, int64_t now_us, const char *by, size_t *n_purged, 
     size_t len = 0, cap = 0;
     sqlite3_stmt *st = store_cached_stmt(
         s, "SELECT DISTINCT o.id, o.orig_org, o.orig_party FROM object o INDEXED BY object_review "
-           "WHERE o.review_by > 0 AND o.is_top_spec = 1 AND o.is_last_s = 1 AND o.review_by < ?1 "
+           "WHERE o.l_review_by > 0 AND o.is_top_spec = 1 AND o.is_last_s = 1 AND o.l_review_by < ?1 "
            "ORDER BY o.id", err);
     if (!st) goto io;
     sqlite3_bind_int64(st, 1, now_us);
@@ -132,9 +135,11 @@ fail:
 int store_is_tombstoned(store *s, const char *id, int *yes, enlace_err *err) {
     if (!s || !id || !yes) return enlace_err_set(err, ENLACE_EINVAL, "store: bad tombstone lookup");
     *yes = 0;
+    char lid[STIX_ID_MAX];
+    if (store_id_lower(id, lid, sizeof lid)) return 0; /* too long to be stored */
     sqlite3_stmt *st = store_cached_stmt(s, "SELECT 1 FROM tombstone WHERE id = ?1", err);
     if (!st) return ENLACE_EIO;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, lid, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), code = 0;
     if (rc == SQLITE_ROW) *yes = 1;
     else if (rc != SQLITE_DONE) code = store_sqlite_fail(s, err, "tombstone lookup");

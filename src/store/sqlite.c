@@ -126,18 +126,24 @@ static const char *const FIXED_SQL[ST__COUNT] = {
     [ST_ORIGIN_GET] = "SELECT org, party FROM origin WHERE id = ?1",
     [ST_ORIGIN_PUT] = "INSERT INTO origin(id, org, party, created_us) VALUES (?1, ?2, ?3, ?4)",
     [ST_ORG_BY_IDENT] = "SELECT rowid, party FROM org WHERE identity_id = ?1",
-    [ST_MD_GET] = "SELECT tlp FROM marking_tlp WHERE id = ?1",
-    /* a marking-definition id seen twice with different levels keeps the most restrictive */
-    [ST_MD_PUT] = "INSERT INTO marking_tlp(id, tlp) VALUES (?1, ?2) "
+    /* a marking-definition resolves only for objects of its own originator (F6) */
+    [ST_MD_GET] = "SELECT tlp FROM marking_tlp WHERE id = ?1 AND org = ?2",
+    /* every marking-definition (tlp -1: defines none); an id seen twice with different levels
+     * keeps the most restrictive (only its originator adds versions) */
+    [ST_MD_PUT] = "INSERT INTO marking_tlp(id, tlp, org) VALUES (?1, ?2, ?3) "
                   "ON CONFLICT(id) DO UPDATE SET tlp = max(tlp, excluded.tlp)",
-    /* the markings of an id's latest version (top spec, newest): one backward probe of object_spec */
-    [ST_LATEST_MARKS] = "SELECT tlp, rel_to, rel_orgs, orcon, vetted_only, review_by FROM object "
-                        "WHERE coll = ?1 AND id = ?2 ORDER BY spec_version DESC, version_key DESC LIMIT 1",
-    /* copy them onto the id's versions that do not hold them yet */
-    [ST_COPY_LATEST] = "UPDATE object SET l_tlp = ?3, l_rel_to = ?4, l_rel_orgs = ?5, l_orcon = ?6, "
-                       "l_vetted_only = ?7, l_review_by = ?8 WHERE coll = ?1 AND id = ?2 AND NOT "
-                       "(l_tlp IS ?3 AND l_rel_to IS ?4 AND l_rel_orgs IS ?5 AND l_orcon = ?6 AND "
-                       "l_vetted_only = ?7 AND l_review_by = ?8)",
+    /* the markings of an id's latest version on the NODE: newest version instant in any
+     * collection and any spec version, the copy stored last on a tie; one backward probe of
+     * object_node (id, version_key) */
+    [ST_LATEST_MARKS] = "SELECT tlp, rel_to, rel_orgs, orcon, vetted_only, review_by, version_key "
+                        "FROM object INDEXED BY object_node WHERE id = ?1 "
+                        "ORDER BY version_key DESC, rowid DESC LIMIT 1",
+    /* copy them onto the id's versions, in every collection, that do not hold them yet */
+    [ST_COPY_LATEST] = "UPDATE object INDEXED BY object_node SET l_tlp = ?2, l_rel_to = ?3, "
+                       "l_rel_orgs = ?4, l_orcon = ?5, l_vetted_only = ?6, l_review_by = ?7 "
+                       "WHERE id = ?1 AND NOT "
+                       "(l_tlp IS ?2 AND l_rel_to IS ?3 AND l_rel_orgs IS ?4 AND l_orcon = ?5 AND "
+                       "l_vetted_only = ?6 AND l_review_by = ?7)",
 };
 
 /* Prepared query statements are cached by SQL text (so a row callback must not run a query of
@@ -277,6 +283,24 @@ static void tx_rollback(store *s) {
 static void col_copy(char *dst, size_t n, sqlite3_stmt *st, int col) {
     const unsigned char *t = sqlite3_column_text(st, col);
     snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+/* enlace keys identifiers in lower case (RFC 4122 section 3: UUIDs are read in either case):
+ * every id that reaches a key column or a lookup goes through this. 0, or -1 when id does not
+ * fit out (n bytes). */
+int store_id_lower(const char *id, char *out, size_t n) {
+    size_t i = 0;
+    if (!id || !n) return -1;
+    for (; id[i]; i++) {
+        if (i + 1 >= n) {
+            out[0] = 0;
+            return -1;
+        }
+        char c = id[i];
+        out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    out[i] = 0;
+    return 0;
 }
 
 /* Run a statement expected to finish with no rows (already bound); resets it. */
@@ -419,6 +443,12 @@ int store_read_end(store *s, enlace_err *err) {
 
 int store_meta_set(store *s, const char *key, const char *value, enlace_err *err) {
     if (!s || !key || !value) return enlace_err_set(err, ENLACE_EINVAL, "store: meta key/value missing");
+    char lid[STIX_ID_MAX];
+    if (strcmp(key, "identity_id") == 0) { /* keyed like the org row it names (lower case) */
+        if (store_id_lower(value, lid, sizeof lid))
+            return enlace_err_set(err, ENLACE_EINVAL, "store: identity id too long");
+        value = lid;
+    }
     sqlite3_stmt *st = stmt(s, ST_META_SET, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -826,13 +856,13 @@ static void marks_bind(sqlite3_stmt *st, int first, const marks *m) {
     sqlite3_bind_int64(st, first + 5, m->review_by);
 }
 
-/* Read the markings of an id's latest version in coll into *m; *found = 0 when the id has no
- * version there. */
-static int latest_marks(store *s, int64_t coll, const char *id, marks *m, int *found, enlace_err *err) {
+/* Read the markings of an id's latest version on the node (newest version instant in any
+ * collection and spec version; on a tie the copy stored last) into *m, and its version key
+ * into key (STIX_TIME_KEY_MAX + 8 bytes) when non-NULL; *found = 0 when the id has no version. */
+static int latest_marks(store *s, const char *id, marks *m, char *key, int *found, enlace_err *err) {
     sqlite3_stmt *st = stmt(s, ST_LATEST_MARKS, err);
     if (!st) return ENLACE_EIO;
-    sqlite3_bind_int64(st, 1, coll);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), code = 0;
     *found = rc == SQLITE_ROW;
     if (rc == SQLITE_ROW) {
@@ -845,6 +875,7 @@ static int latest_marks(store *s, int64_t coll, const char *id, marks *m, int *f
         m->orcon = sqlite3_column_int(st, 3) != 0;
         m->vetted_only = sqlite3_column_int(st, 4) != 0;
         m->review_by = sqlite3_column_int64(st, 5);
+        if (key) col_copy(key, STIX_TIME_KEY_MAX + 8, st, 6);
     } else if (rc != SQLITE_DONE) {
         code = db_fail(s, err, "latest markings");
     }
@@ -852,18 +883,18 @@ static int latest_marks(store *s, int64_t coll, const char *id, marks *m, int *f
     return code;
 }
 
-/* Copy the markings of an id's latest version in coll onto all its versions there (only the
- * rows that differ are written). Once per id per envelope or delete, never per version. */
-static int refresh_latest(store *s, int64_t coll, const char *id, enlace_err *err) {
+/* Copy the markings of an id's latest version on the node onto all its versions, in every
+ * collection (only the rows that differ are written). Once per id per envelope or delete,
+ * never per version. */
+static int refresh_latest(store *s, const char *id, enlace_err *err) {
     marks m;
     int found = 0;
-    int code = latest_marks(s, coll, id, &m, &found, err);
+    int code = latest_marks(s, id, &m, NULL, &found, err);
     if (code || !found) return code;
     sqlite3_stmt *st = stmt(s, ST_COPY_LATEST, err);
     if (!st) return ENLACE_EIO;
-    sqlite3_bind_int64(st, 1, coll);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    marks_bind(st, 3, &m);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    marks_bind(st, 2, &m);
     return step_done(s, st, "latest markings", err);
 }
 
@@ -874,7 +905,7 @@ typedef struct put_env {
     int from_partner;
     const store_object_in *objs;
     size_t n;
-    const char **dirty;      /* ids (pointers into objs) to refresh_latest at the end */
+    char **dirty;            /* ids (lower case, malloc'd) to refresh_latest at the end */
     size_t n_dirty, cap_dirty;
 } put_env;
 
@@ -882,96 +913,70 @@ static int dirty_add(put_env *e, const char *id, enlace_err *err) {
     if (e->n_dirty && strcmp(e->dirty[e->n_dirty - 1], id) == 0) return 0; /* same id in a row */
     if (e->n_dirty == e->cap_dirty) {
         size_t cap = e->cap_dirty ? e->cap_dirty * 2 : 16;
-        const char **p = realloc(e->dirty, cap * sizeof *p);
+        char **p = realloc(e->dirty, cap * sizeof *p);
         if (!p) return enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
         e->dirty = p;
         e->cap_dirty = cap;
     }
-    e->dirty[e->n_dirty++] = id;
+    if (!(e->dirty[e->n_dirty] = strdup(id))) return enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+    e->n_dirty++;
     return 0;
+}
+
+static void dirty_free(put_env *e) {
+    for (size_t i = 0; i < e->n_dirty; i++) free(e->dirty[i]);
+    free(e->dirty);
+    e->dirty = NULL;
+    e->n_dirty = e->cap_dirty = 0;
 }
 
 static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The TLP level a marking-definition id stands for: a TLP marking-definition stored earlier
- * (marking_tlp), else one in this envelope; STIX_TLP_NONE when neither (not a TLP marking). */
-static int resolve_ref(store *s, const put_env *e, const char *ref, int *tlp, enlace_err *err) {
-    *tlp = STIX_TLP_NONE;
-    sqlite3_stmt *st = stmt(s, ST_MD_GET, err);
-    if (!st) return ENLACE_EIO;
-    sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *tlp = sqlite3_column_int(st, 0);
-    stmt_done(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "marking lookup");
-    for (size_t i = 0; i < e->n; i++) {
-        const store_object_in *m = &e->objs[i];
-        if (m->md_tlp != STIX_TLP_NONE && m->id && m->type && strcmp(m->type, "marking-definition") == 0 &&
-            strcmp(m->id, ref) == 0 && m->md_tlp > *tlp)
-            *tlp = m->md_tlp;
-    }
-    return 0;
-}
+/* Why author_of refuses an object. */
+enum { AUTHOR_OK = 0, AUTHOR_CLOSED, AUTHOR_IMPERSONATES };
 
-/* The policy columns of o: its marking, with references to TLP marking-definitions we hold
- * resolved; the most restrictive level wins (issue 3 "Markings"). */
-static int marks_of(store *s, const put_env *e, const store_object_in *o, marks *m, enlace_err *err) {
-    memset(m, 0, sizeof *m);
-    m->tlp = POLICY_TLP_NONE;
-    const stix_marking *k = o->marking;
-    if (!k) return 0;
-    m->tlp = k->tlp;
-    for (size_t i = 0; i < k->n_unknown && i < STIX_MARKING_MAX_UNKNOWN; i++) {
-        int t;
-        int code = resolve_ref(s, e, k->unknown_refs[i], &t, err);
-        if (code) return code;
-        if (t > m->tlp) m->tlp = t;
-    }
-    m->has_rel_to = k->has_releasable_to != 0;
-    if (m->has_rel_to) snprintf(m->rel_to, sizeof m->rel_to, "%s", k->releasable_to);
-    m->has_rel_orgs = k->has_releasable_to_orgs != 0;
-    if (m->has_rel_orgs) snprintf(m->rel_orgs, sizeof m->rel_orgs, "%s", k->releasable_to_orgs);
-    m->orcon = k->orcon != 0;
-    m->vetted_only = k->vetted_only != 0;
-    m->review_by = k->review_by_us;
-    return 0;
-}
+/* The one text for an id that is not open to the writer (F4): another organization's id and a
+ * purged one read the same, and no organization is named. */
+#define REFUSED_CLOSED "this id is not open to you: it belongs to another organization or was withdrawn"
 
-static void refuse(store_put_outcome *out, const store_object_in *o, const char *fmt, const char *arg) {
-    out->result = STORE_REFUSED;
-    if (o->has_version) snprintf(out->version, sizeof out->version, "%s", o->version);
-    snprintf(out->reason, sizeof out->reason, fmt, arg);
-}
-
-/* Originator control for o (issue 3 "Originator"): sets *org/party to the id's originator, or
- * refuses (out->result = STORE_REFUSED, *refused = 1). *new_origin = 1 when the id has none yet
- * (the caller records it with the version). */
-static int originate(store *s, const put_env *e, const store_object_in *o, int64_t *org,
-                     char party[POLICY_PARTY_LEN], int *new_origin, int *refused,
-                     store_put_outcome *out, enlace_err *err) {
-    *refused = 0;
+/* Originator control for o, whose id is id (lower case) (issue 3 "Originator"), without
+ * side effects: sets *org/party to the id's originator, or *refused to AUTHOR_CLOSED (purged,
+ * another organization's id or identity) or AUTHOR_IMPERSONATES (created_by_ref names another
+ * organization). *new_origin = 1 when the id has none yet (the caller records it). */
+static int author_of(store *s, const put_env *e, const store_object_in *o, const char *id, int64_t *org,
+                     char party[POLICY_PARTY_LEN], int *new_origin, int *refused, enlace_err *err) {
+    *refused = AUTHOR_OK;
     *new_origin = 0;
     sqlite3_stmt *st = stmt(s, ST_TOMB_GET, err);
     if (!st) return ENLACE_EIO;
-    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     stmt_done(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "tombstone lookup");
     if (rc == SQLITE_ROW) {
-        refuse(out, o, "%s was purged and is never taken in again", o->id);
-        *refused = 1;
+        *refused = AUTHOR_CLOSED;
         return 0;
     }
     /* The author: the writer itself, an outside author (not an organization of the exchange),
      * or for objects pulled from a partner node an organization of that partner's party. */
     *org = e->actor_org;
     snprintf(party, POLICY_PARTY_LEN, "%s", e->actor_party);
-    if (o->created_by_ref) {
+    /* k = 0: created_by_ref; k = 1: the id itself, when it is a registered organization's
+     * identity: that organization originates it, nobody else (F10) */
+    for (int k = 0; k < 2; k++) {
+        const char *ref = k == 0 ? o->created_by_ref : id;
+        char lref[STIX_ID_MAX];
+        if (!ref) continue;
+        if (k == 1 && strncmp(id, "identity--", 10) != 0) continue;
+        if (store_id_lower(ref, lref, sizeof lref)) {
+            *refused = AUTHOR_IMPERSONATES;
+            return 0;
+        }
         st = stmt(s, ST_ORG_BY_IDENT, err);
         if (!st) return ENLACE_EIO;
-        sqlite3_bind_text(st, 1, o->created_by_ref, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, lref, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         int64_t k_org = 0;
         char k_party[POLICY_PARTY_LEN] = "";
@@ -981,20 +986,21 @@ static int originate(store *s, const put_env *e, const store_object_in *o, int64
         }
         stmt_done(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "organization lookup");
-        if (rc == SQLITE_ROW && k_org != e->actor_org) {
-            if (e->from_partner && strcmp(k_party, e->actor_party) == 0) {
-                *org = k_org;   /* vouched for by its own party's node, which sent it */
-            } else {
-                refuse(out, o, "created_by_ref %s names another organization of the exchange: "
-                               "no one speaks for another agency", o->created_by_ref);
-                *refused = 1;
-                return 0;
-            }
+        if (rc != SQLITE_ROW) continue;
+        if (k_org == e->actor_org) {
+            *org = k_org;
+            snprintf(party, POLICY_PARTY_LEN, "%s", k_party);
+        } else if (e->from_partner && strcmp(k_party, e->actor_party) == 0) {
+            *org = k_org;   /* vouched for by its own party's node, which sent it */
+            snprintf(party, POLICY_PARTY_LEN, "%s", k_party);
+        } else {
+            *refused = k == 0 ? AUTHOR_IMPERSONATES : AUTHOR_CLOSED;
+            return 0;
         }
     }
     st = stmt(s, ST_ORIGIN_GET, err);
     if (!st) return ENLACE_EIO;
-    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     int64_t have_org = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     char have_party[POLICY_PARTY_LEN] = "";
@@ -1007,21 +1013,115 @@ static int originate(store *s, const put_env *e, const store_object_in *o, int64
     }
     if (have_org != *org) {
         /* STIX: only the creator versions an object; which organization that is stays unsaid */
-        refuse(out, o, "%s was originated by another organization: only its originator adds versions",
-               o->id);
-        *refused = 1;
+        *refused = AUTHOR_CLOSED;
         return 0;
     }
     snprintf(party, POLICY_PARTY_LEN, "%s", have_party);
     return 0;
 }
 
-static int md_register(store *s, const store_object_in *o, enlace_err *err) {
-    if (o->md_tlp == STIX_TLP_NONE || strcmp(o->type, "marking-definition") != 0) return 0;
+/* The TLP level marking-definition ref stands for in an object originated by orig_org: a
+ * marking-definition of the same originator stored earlier (marking_tlp), else one in this
+ * envelope that the same originator puts on the node (F6). *resolved = 0 when neither: the
+ * caller fails closed. *tlp is STIX_TLP_NONE for a resolved definition of no TLP level. */
+static int resolve_ref(store *s, const put_env *e, const char *ref, int64_t orig_org, int *tlp,
+                       int *resolved, enlace_err *err) {
+    *tlp = STIX_TLP_NONE;
+    *resolved = 0;
+    char lref[STIX_ID_MAX];
+    if (store_id_lower(ref, lref, sizeof lref)) return 0;
+    sqlite3_stmt *st = stmt(s, ST_MD_GET, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, lref, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, orig_org);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *tlp = sqlite3_column_int(st, 0);
+        *resolved = 1;
+    }
+    stmt_done(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "marking lookup");
+    for (size_t i = 0; i < e->n; i++) {
+        const store_object_in *m = &e->objs[i];
+        char mid[STIX_ID_MAX];
+        if (!m->id || !m->type || strcmp(m->type, "marking-definition") != 0 ||
+            store_id_lower(m->id, mid, sizeof mid) || strcmp(mid, lref) != 0)
+            continue;
+        int64_t morg = 0;
+        char mparty[POLICY_PARTY_LEN];
+        int new_origin, refused;
+        int code = author_of(s, e, m, mid, &morg, mparty, &new_origin, &refused, err);
+        if (code) return code;
+        if (refused || morg != orig_org) continue;
+        *resolved = 1;
+        if (m->md_tlp > *tlp) *tlp = m->md_tlp;
+    }
+    return 0;
+}
+
+/* The policy columns of o, originated by orig_org: its marking, with references to
+ * marking-definitions resolved; the most restrictive level wins (issue 3 "Markings"). A
+ * reference that does not resolve (unknown, or defined by another organization) counts as at
+ * least AMBER: we cannot tell what it asks (F6). */
+static int marks_of(store *s, const put_env *e, const store_object_in *o, int64_t orig_org, marks *m,
+                    enlace_err *err) {
+    memset(m, 0, sizeof *m);
+    m->tlp = POLICY_TLP_NONE;
+    const stix_marking *k = o->marking;
+    if (!k) return 0;
+    m->tlp = k->tlp;
+    for (size_t i = 0; i < k->n_unknown && i < STIX_MARKING_MAX_UNKNOWN; i++) {
+        int t, resolved;
+        int code = resolve_ref(s, e, k->unknown_refs[i], orig_org, &t, &resolved, err);
+        if (code) return code;
+        if (!resolved && t < STIX_TLP_AMBER) t = STIX_TLP_AMBER;
+        if (t > m->tlp) m->tlp = t;
+    }
+    m->has_rel_to = k->has_releasable_to != 0;
+    if (m->has_rel_to) snprintf(m->rel_to, sizeof m->rel_to, "%s", k->releasable_to);
+    m->has_rel_orgs = k->has_releasable_to_orgs != 0;
+    if (m->has_rel_orgs) {
+        /* identity ids are keyed in lower case, like the principal's org_identity */
+        if (store_id_lower(k->releasable_to_orgs, m->rel_orgs, sizeof m->rel_orgs))
+            snprintf(m->rel_orgs, sizeof m->rel_orgs, "%s", k->releasable_to_orgs);
+    }
+    m->orcon = k->orcon != 0;
+    m->vetted_only = k->vetted_only != 0;
+    m->review_by = k->review_by_us;
+    return 0;
+}
+
+static void refuse(store_put_outcome *out, const store_object_in *o, const char *fmt, const char *arg) {
+    out->result = STORE_REFUSED;
+    if (o->has_version) snprintf(out->version, sizeof out->version, "%s", o->version);
+    snprintf(out->reason, sizeof out->reason, fmt, arg);
+}
+
+/* author_of, reporting a refusal in out (*refused = 1). */
+static int originate(store *s, const put_env *e, const store_object_in *o, const char *id, int64_t *org,
+                     char party[POLICY_PARTY_LEN], int *new_origin, int *refused,
+                     store_put_outcome *out, enlace_err *err) {
+    int why = AUTHOR_OK;
+    int code = author_of(s, e, o, id, org, party, new_origin, &why, err);
+    *refused = why != AUTHOR_OK;
+    if (code || !why) return code;
+    if (why == AUTHOR_IMPERSONATES)
+        refuse(out, o, "created_by_ref %s names another organization of the exchange: "
+                       "no one speaks for another agency", o->created_by_ref);
+    else
+        refuse(out, o, "%s", REFUSED_CLOSED);
+    return 0;
+}
+
+/* Every marking-definition is registered with its originator (tlp -1: it defines no level), so
+ * that references from the same originator's objects resolve (F6). */
+static int md_register(store *s, const store_object_in *o, const char *id, int64_t orig_org, enlace_err *err) {
+    if (strcmp(o->type, "marking-definition") != 0) return 0;
     sqlite3_stmt *st = stmt(s, ST_MD_PUT, err);
     if (!st) return ENLACE_EIO;
-    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, o->md_tlp);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, o->md_tlp < STIX_TLP_CLEAR ? STIX_TLP_NONE : o->md_tlp);
+    sqlite3_bind_int64(st, 3, orig_org);
     return step_done(s, st, "marking-definition", err);
 }
 
@@ -1037,17 +1137,21 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
     if (o->body_len > INT32_MAX)
         return enlace_err_set(err, ENLACE_ETOOBIG, "store: object %s is too large", o->id);
 
+    /* the id as enlace keys it (lower case); the body stays as received */
+    char id[STIX_ID_MAX];
+    if (store_id_lower(o->id, id, sizeof id))
+        return enlace_err_set(err, ENLACE_EINVAL, "store: object id %.64s... is too long", o->id);
     int64_t orig_org = 0;
     char orig_party[POLICY_PARTY_LEN];
     int new_origin = 0, refused = 0;
-    int code = originate(s, e, o, &orig_org, orig_party, &new_origin, &refused, out, err);
+    int code = originate(s, e, o, id, &orig_org, orig_party, &new_origin, &refused, out, err);
     if (code || refused) return code;
 
     /* Is this version stored already? One probe of object_key. */
     sqlite3_stmt *st = stmt(s, o->has_version ? ST_OBJ_MATCH : ST_OBJ_MATCH_NV, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_int64(st, 1, coll);
-    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     if (o->has_version) sqlite3_bind_text(st, 3, o->version_key, -1, SQLITE_STATIC);
     int64_t match = 0;
     int rc = sqlite3_step(st);
@@ -1076,7 +1180,7 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
             snprintf(out->reason, sizeof out->reason,
                      "a different object is already stored under this id and version");
         stmt_done(st);
-        return same ? md_register(s, o, err) : 0;
+        return same ? md_register(s, o, id, orig_org, err) : 0;
     }
 
     /* A new version: strictly after everything before it in the collection (invariant 2). */
@@ -1100,7 +1204,7 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
     st = stmt(s, ST_OBJ_EXTREMES, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_int64(st, 1, coll);
-    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, o->spec_version, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         int code = db_fail(s, err, "version extremes");
@@ -1116,17 +1220,19 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
     int last_s = !have[0] || strcmp(key, ext[0]) > 0, first_s = !have[1] || strcmp(key, ext[1]) < 0;
     int last_a = !have[2] || strcmp(key, ext[2]) > 0, first_a = !have[3] || strcmp(key, ext[3]) < 0;
     int spec_cmp = have[4] ? strcmp(o->spec_version, ext[4]) : 1;
-    /* The id's latest version (top spec, newest) before this one: this version's copy of the
-     * latest markings, and whether the id's other versions need a new copy (once, at the end
-     * of the envelope). */
+    /* The id's latest version on the node (newest instant in any collection and spec version)
+     * before this one: this version's copy of the latest markings, and whether the id's other
+     * versions, in every collection, need a new copy (once, at the end of the envelope). A
+     * version of the same instant as the latest becomes the latest (stored last). */
     marks own, latest;
+    char latest_key[STIX_TIME_KEY_MAX + 8];
     int have_latest = 0;
-    if ((code = marks_of(s, e, o, &own, err)) ||
-        (code = latest_marks(s, coll, o->id, &latest, &have_latest, err)))
+    if ((code = marks_of(s, e, o, orig_org, &own, err)) ||
+        (code = latest_marks(s, id, &latest, latest_key, &have_latest, err)))
         return code;
-    int becomes_latest = spec_cmp > 0 || (spec_cmp == 0 && last_s);
-    const marks *lm = have_latest && !becomes_latest ? &latest : &own;
-    if (becomes_latest && have_latest && !marks_equal(&latest, &own) && (code = dirty_add(e, o->id, err)))
+    int becomes_latest = !have_latest || strcmp(key, latest_key) >= 0;
+    const marks *lm = becomes_latest ? &own : &latest;
+    if (becomes_latest && have_latest && !marks_equal(&latest, &own) && (code = dirty_add(e, id, err)))
         return code;
     static const int clr_stmt[4] = {ST_CLR_LAST_S, ST_CLR_FIRST_S, ST_CLR_LAST_A, ST_CLR_FIRST_A};
     const int takes[4] = {last_s && have[0], first_s && have[1], last_a && have[2], first_a && have[3]};
@@ -1135,7 +1241,7 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
         st = stmt(s, clr_stmt[k], err);
         if (!st) return ENLACE_EIO;
         sqlite3_bind_int64(st, 1, coll);
-        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, o->spec_version, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, ext[k], -1, SQLITE_STATIC);
         if ((code = step_done(s, st, "version flags", err))) return code;
@@ -1144,14 +1250,14 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
         st = stmt(s, ST_CLR_TOP, err);
         if (!st) return ENLACE_EIO;
         sqlite3_bind_int64(st, 1, coll);
-        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, o->spec_version, -1, SQLITE_STATIC);
         if ((code = step_done(s, st, "version flags", err))) return code;
     }
     st = stmt(s, ST_OBJ_INSERT, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_int64(st, 1, coll);
-    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, o->spec_version, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, version, -1, SQLITE_STATIC);
@@ -1172,13 +1278,13 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
     if (new_origin) {
         st = stmt(s, ST_ORIGIN_PUT, err);
         if (!st) return ENLACE_EIO;
-        sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, orig_org);
         sqlite3_bind_text(st, 3, orig_party, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, da);
         if ((code = step_done(s, st, "origin", err))) return code;
     }
-    if ((code = md_register(s, o, err))) return code;
+    if ((code = md_register(s, o, id, orig_org, err))) return code;
     *last = da;
     out->result = STORE_ADDED;
     snprintf(out->version, sizeof out->version, "%s", version);
@@ -1285,7 +1391,7 @@ static int put_envelope(store *s, int64_t coll_rowid, const store_actor *actor,
     long inserted = 0;
     for (size_t i = 0; i < n; i++) {
         if ((code = put_one(s, &e, coll_rowid, &objs[i], now_us, &last, &outs[i], err))) {
-            free(e.dirty);
+            dirty_free(&e);
             tx_rollback(s);
             return code;
         }
@@ -1298,8 +1404,8 @@ static int put_envelope(store *s, int64_t coll_rowid, const store_actor *actor,
     if (e.n_dirty > 1) qsort(e.dirty, e.n_dirty, sizeof *e.dirty, cmp_str);
     for (size_t i = 0; i < e.n_dirty && !code; i++)
         if (i == 0 || strcmp(e.dirty[i], e.dirty[i - 1]) != 0)
-            code = refresh_latest(s, coll_rowid, e.dirty[i], err);
-    free(e.dirty);
+            code = refresh_latest(s, e.dirty[i], err);
+    dirty_free(&e);
     if (code) {
         tx_rollback(s);
         return code;
@@ -1452,12 +1558,41 @@ static void build_where(enlace_buf *b, const store_query *q, int for_delete) {
     if (q->n_ids) add_in_list(b, "id", q->n_ids, &next);
     if (q->n_types) add_in_list(b, "type", q->n_types, &next);
     add_version_filter(b, q, for_delete, &next);
-    /* A read of the latest versions only (no spec filter, match[version]=last: the default
-     * listing and GET) selects rows that are their id's latest, whose l_ columns equal their
-     * own: the 10-argument form reads 6 columns fewer per row. */
-    int latest_only = !for_delete && q->n_spec == 0 && q->n_version_keys == 0 &&
-                      (q->version_flags == 0 || q->version_flags == STORE_V_LAST);
-    enlace_buf_puts(b, latest_only ? " AND " STORE_VISIBLE_SQL_LATEST : " AND " STORE_VISIBLE_SQL);
+    /* Always the 17-argument form: a row that is the latest of its collection (the default
+     * listing, a GET) need not be its id's latest on the node (a newer version in another
+     * collection or another spec version), so its l_ columns may differ from its own (F9). */
+    enlace_buf_puts(b, " AND " STORE_VISIBLE_SQL);
+}
+
+/* A copy of q whose object_id and match[id] values are lower case (ids are keyed in lower
+ * case). *buf (malloc'd, caller frees; NULL when not needed) holds the copies. */
+static int query_lower(const store_query *q, store_query *lq, char **buf, enlace_err *err) {
+    *lq = *q;
+    *buf = NULL;
+    size_t n = (q->object_id ? 1 : 0) + q->n_ids;
+    if (!n) return 0;
+    char *b = malloc(n * (STIX_ID_MAX + sizeof(char *)));
+    if (!b) return enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory");
+    const char **ptrs = (const char **)(void *)b;
+    char *text = b + n * sizeof(char *);
+    size_t k = 0;
+    if (q->object_id) {
+        if (store_id_lower(q->object_id, text, STIX_ID_MAX)) text[0] = 0; /* matches nothing */
+        lq->object_id = text;
+        text += STIX_ID_MAX;
+    }
+    for (size_t i = 0; i < q->n_ids; i++) {
+        ptrs[k] = NULL;
+        if (q->ids[i]) {
+            if (store_id_lower(q->ids[i], text, STIX_ID_MAX)) text[0] = 0;
+            ptrs[k] = text;
+        }
+        text += STIX_ID_MAX;
+        k++;
+    }
+    lq->ids = q->n_ids ? ptrs : q->ids;
+    *buf = b;
+    return 0;
 }
 
 /* The prepared statement for q's shape, built and prepared on the shape's first use; NULL (err
@@ -1505,12 +1640,26 @@ static sqlite3_stmt *query_stmt(store *s, const store_query *q, enlace_err *err)
     return st;
 }
 
+static int query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
+                         enlace_err *err);
+
 int store_query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
                         enlace_err *err) {
     if (!s || !q || !fn || !more) return enlace_err_set(err, ENLACE_EINVAL, "store: bad query");
     if (!q->principal) return enlace_err_set(err, ENLACE_EINVAL, "store: a read needs a principal");
     if (q->limit == 0) return enlace_err_set(err, ENLACE_EINVAL, "store: limit must be > 0");
     *more = 0;
+    if (!q->object_id && !q->n_ids) return query_objects(s, q, fn, ctx, more, err);
+    store_query lq;
+    char *buf = NULL;
+    int code = query_lower(q, &lq, &buf, err);
+    if (!code) code = query_objects(s, &lq, fn, ctx, more, err);
+    free(buf);
+    return code;
+}
+
+static int query_objects(store *s, const store_query *q, store_row_fn fn, void *ctx, int *more,
+                         enlace_err *err) {
     int code = 0;
     sqlite3_stmt *st = query_stmt(s, q, err);
     if (!st) return err ? err->code : ENLACE_EIO;
@@ -1561,11 +1710,22 @@ static int bind_delete(sqlite3_stmt *st, const store_query *q) {
     return bind_lists(st, q, 1);
 }
 
+static int delete_object(store *s, const store_query *q, size_t *n_deleted, enlace_err *err);
+
 int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlace_err *err) {
     if (!s || !q || !q->object_id || !n_deleted)
         return enlace_err_set(err, ENLACE_EINVAL, "store: delete needs an object id");
     if (!q->principal) return enlace_err_set(err, ENLACE_EINVAL, "store: a delete needs a principal");
     *n_deleted = 0;
+    store_query lq;
+    char *buf = NULL;
+    int code = query_lower(q, &lq, &buf, err);
+    if (!code) code = delete_object(s, &lq, n_deleted, err);
+    free(buf);
+    return code;
+}
+
+static int delete_object(store *s, const store_query *q, size_t *n_deleted, enlace_err *err) {
     int code;
     /* First what the principal sees of the matched versions (a version it may not see is not
      * there for it: 404, its existence never leaks), then whether it originated them (only the
@@ -1632,7 +1792,7 @@ int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlac
     sqlite3_bind_int64(st, 1, q->coll_rowid);
     sqlite3_bind_text(st, 2, q->object_id, -1, SQLITE_STATIC);
     if ((code = step_done(s, st, "version flags", err)) ||
-        (code = refresh_latest(s, q->coll_rowid, q->object_id, err)) || (code = tx_commit(s, err))) {
+        (code = refresh_latest(s, q->object_id, err)) || (code = tx_commit(s, err))) {
         tx_rollback(s);
         return code;
     }

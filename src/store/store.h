@@ -266,9 +266,10 @@ typedef enum {
     STORE_ADDED = 0,      /* new version stored */
     STORE_DUPLICATE = 1,  /* identical version already stored: idempotent success */
     STORE_CONFLICT = 2,   /* a different body is stored under the same (id, version): refused */
-    STORE_REFUSED = 3     /* originator control refused it (reason says why): another
-                           * organization originated the id, created_by_ref names another known
-                           * organization, or the id was purged (tombstone) */
+    STORE_REFUSED = 3     /* originator control refused it: another organization originated the
+                           * id, or it is another organization's identity, or it was purged
+                           * (tombstone) -- one reason text for all three, naming nobody -- or
+                           * created_by_ref names another known organization */
 } store_put_result;
 
 typedef struct store_put_outcome {
@@ -279,11 +280,15 @@ typedef struct store_put_outcome {
     char reason[256];     /* for STORE_CONFLICT */
 } store_put_outcome;
 
-/* Originator control (issue 3): actor NULL means the node's own organization. The first
- * version of an id fixes its originator (organization, party) node-wide; a later version from
- * another organization, an object whose created_by_ref names another known organization, and a
- * purged (tombstoned) id are STORE_REFUSED with a reason, the rest of the envelope is kept.
- * Markings are kept per version in indexed columns for the query predicate.
+/* Originator control (issue 3): actor NULL means the node's own organization. Ids are keyed in
+ * lower case (the body is stored as received). The first version of an id fixes its originator
+ * (organization, party) node-wide; a registered organization's identity id is that
+ * organization's; a later version from another organization, an object whose created_by_ref
+ * names another known organization, and a purged (tombstoned) id are STORE_REFUSED with a
+ * reason, the rest of the envelope is kept. Markings are kept per version in indexed columns
+ * for the query predicate, with the markings of the id's latest version on the node (any
+ * collection, any spec version) copied onto each version; a marking reference resolves only
+ * against a marking-definition of the object's own originator, else counts as at least AMBER.
  *
  * Store n objects into collection coll_rowid in ONE transaction (DESIGN invariant 4): each new
  * version gets a date_added strictly greater than any before in the collection (now_us, bumped
@@ -381,16 +386,17 @@ typedef struct store_review_item {
     char coll_id[40];
     char orig_org[128];           /* originator organization name */
     char orig_party[POLICY_PARTY_LEN];
-    int64_t review_by_us;         /* of the object's latest version */
+    int64_t review_by_us;         /* of the object's latest version on the node */
 } store_review_item;
 
-/* Objects whose latest version's review_by is before until_us (due, or overdue when before
- * now), oldest first: metadata only, never bodies. malloc'd array (free()). */
+/* Objects (one item per collection holding the id) whose latest version on the node has a
+ * review_by before until_us (due, or overdue when before now), oldest first: metadata only,
+ * never bodies. malloc'd array (free()). */
 int store_review_list(store *s, int64_t until_us, store_review_item **out, size_t *n,
                       enlace_err *err);
 
-/* Remove every version (in every collection) of each object whose latest version's review_by
- * is before now_us, and leave a tombstone per id (id, originator, purged_us, by) so that the id
+/* Remove every version (in every collection) of each object whose latest version on the node
+ * has a review_by before now_us, and leave a tombstone per id (id, originator, purged_us, by) so that the id
  * is never taken in again (store_put refuses it). One transaction. *n_purged gets the number
  * of ids purged; their ids are appended (NUL-separated) to ids_out when non-NULL (malloc'd,
  * caller frees). */

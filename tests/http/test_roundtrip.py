@@ -238,13 +238,16 @@ class TestRoundtrip(TaxiiAsserts, unittest.TestCase):
         recs, _ = self.node.get_all("/api/collections/%s/manifest/" % coll, user="loader", params=ALL, limit=1000)
         if len(recs) != len(served):
             problems.append("%s: manifest has %d records, objects %d" % (path, len(recs), len(served)))
+        # (ids compare case-insensitively, RFC 4122 section 3: enlace keys them, and reports them
+        # in manifests, in lower case; the served object is the body as received)
         mv = {}
         for x in recs:
-            mv.setdefault(x["id"], set()).add(x["version"])
+            mv.setdefault(x["id"].lower(), set()).add(x["version"])
         for k, copies in accepted.items():
             v = item_version(copies[0])
-            if v is not None and v not in mv.get(k[0], set()):
-                problems.append("%s: manifest lacks version %r of %s (has %r)" % (path, v, k[0], sorted(mv.get(k[0], []))[:3]))
+            if v is not None and v not in mv.get(k[0].lower(), set()):
+                problems.append("%s: manifest lacks version %r of %s (has %r)" % (path, v, k[0],
+                                                                                sorted(mv.get(k[0].lower(), []))[:3]))
         extra = set(smap) - set(accepted)
         for k in sorted(extra, key=str)[:5]:
             problems.append("%s: served but never accepted: %s" % (path, k))

@@ -444,6 +444,167 @@ static void test_upgrade_issue2_store(void **state) {
     store_close(s);
 }
 
+typedef struct got {
+    int n;
+    char ids[16][96];
+} got;
+
+static int collect_ids(void *ctx, const store_row *r) {
+    got *g = ctx;
+    if (g->n >= 16) return 1;
+    snprintf(g->ids[g->n++], sizeof g->ids[0], "%s", r->id);
+    return 0;
+}
+
+static int seen_id(char (*ids)[96], int n, const char *id) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0) return 1;
+    return 0;
+}
+
+/* F11/F12: the upgrade re-reads stored bodies for their markings (a malformed handling extension
+ * is RED and counted), lower-cases ids, and gives the node's organization only to old users of
+ * it: others are disabled, without an organization. */
+#define OLD_RED "indicator--0a1b2c3d-4e5f-4a6b-8c7d-000000000001"
+#define OLD_BAD "indicator--0a1b2c3d-4e5f-4a6b-8c7d-000000000002"
+#define OLD_CUSTOM "indicator--0a1b2c3d-4e5f-4a6b-8c7d-000000000003"
+#define OLD_UNKNOWN "indicator--0a1b2c3d-4e5f-4a6b-8c7d-000000000004"
+#define OLD_PLAIN "indicator--0a1b2c3d-4e5f-4a6b-8c7d-000000000005"
+#define OLD_UPPER "INDICATOR--0A1B2C3D-4E5F-4A6B-8C7D-000000000006"
+#define OLD_MD "marking-definition--0a1b2c3d-4e5f-4a6b-8c7d-000000000007"
+#define TLP2_RED "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+#define TLP2_GREEN "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+#define HANDLING "extension-definition--c05bc01b-2963-4d49-a373-a33e30f35e95"
+#define ROW(da, id, type, body) \
+    "(1, '" id "', '" type "', '2.1', '2021-01-01T00:00:00.000Z', '2021-01-01T00:00:00', 0, " #da \
+    ", 1, 1, 1, 1, 1, '" body "')"
+
+static const char *const ISSUE2_MARKED =
+    "INSERT INTO meta VALUES ('party', 'MX'), ('org', 'SSPC'), ('identity_id', '" OLD_IDENT "'),"
+    "  ('identity_json', '{}');"
+    "INSERT INTO collection(rowid, id, title, last_added) VALUES (1, '9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a', 'Old', 20);"
+    "INSERT INTO user(rowid, name, role, org, created_us) VALUES (1, 'ana', 'analyst', 'SSPC', 1),"
+    "  (2, 'pedro', 'analyst', '', 2), (3, 'eve', 'analyst', 'DEA', 3), (4, 'root', 'admin', 'sspc', 4),"
+    "  (5, 'mallory', 'admin', 'FGR', 5);"
+    "INSERT INTO grants VALUES (2, 1, 1, 1), (3, 1, 1, 1);"
+    "INSERT INTO object(coll, id, type, spec_version, version, version_key, sco_nv, date_added, is_top_spec,"
+    "  is_last_s, is_first_s, is_last_a, is_first_a, body) VALUES "
+    ROW(1, OLD_RED, "indicator", "{\"type\":\"indicator\",\"id\":\"" OLD_RED "\",\"object_marking_refs\":[\"" TLP2_RED "\"]}") ","
+    ROW(2, OLD_BAD, "indicator", "{\"type\":\"indicator\",\"id\":\"" OLD_BAD "\",\"object_marking_refs\":[\"" TLP2_GREEN
+        "\"],\"extensions\":{\"" HANDLING "\":{\"extension_type\":\"property-extension\",\"orcon\":\"yes\"}}}") ","
+    ROW(3, OLD_MD, "marking-definition", "{\"type\":\"marking-definition\",\"id\":\"" OLD_MD
+        "\",\"definition_type\":\"tlp\",\"definition\":{\"tlp\":\"red\"},\"name\":\"TLP:RED\"}") ","
+    ROW(4, OLD_CUSTOM, "indicator", "{\"type\":\"indicator\",\"id\":\"" OLD_CUSTOM "\",\"object_marking_refs\":[\""
+        TLP2_GREEN "\",\"" OLD_MD "\"]}") ","
+    ROW(5, OLD_UNKNOWN, "indicator", "{\"type\":\"indicator\",\"id\":\"" OLD_UNKNOWN
+        "\",\"object_marking_refs\":[\"marking-definition--0a1b2c3d-4e5f-4a6b-8c7d-0000000000ff\"]}") ","
+    ROW(6, OLD_PLAIN, "indicator", "{\"type\":\"indicator\",\"id\":\"" OLD_PLAIN "\",\"object_marking_refs\":[\""
+        TLP2_GREEN "\"],\"extensions\":{\"" HANDLING "\":{\"extension_type\":\"property-extension\","
+        "\"releasable_to\":[\"US\"]}}}") ","
+    ROW(7, OLD_UPPER, "indicator", "{\"type\":\"indicator\",\"id\":\"" OLD_UPPER "\"}") ";";
+
+static void test_upgrade_reads_markings_and_users(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    char p2[128];
+    snprintf(p2, sizeof p2, "%s/issue2m.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(p2, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, ISSUE2_SCHEMA, NULL, NULL, NULL), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, ISSUE2_MARKED, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) print_message("%s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    assert_int_equal(rc, SQLITE_OK);
+    sqlite3_close(db);
+
+    store *s = NULL;
+    assert_int_equal(store_open(p2, 0, &s, &err), 0);
+    /* F12: users of the node's organization (empty or its name in any case) keep it; others
+     * are disabled and hold no organization */
+    store_org self;
+    assert_int_equal(store_org_get(s, OLD_IDENT, &self, &err), 0);
+    static const struct { const char *name; int ok; } U[] = {
+        {"ana", 1}, {"pedro", 1}, {"eve", 0}, {"root", 1}, {"mallory", 0}};
+    for (size_t i = 0; i < sizeof U / sizeof U[0]; i++) {
+        store_user u;
+        assert_int_equal(store_user_get(s, U[i].name, &u, &err), 0);
+        assert_int_equal(u.disabled, !U[i].ok);
+        assert_int_equal(u.org_rowid, U[i].ok ? self.rowid : 0);
+        assert_int_equal(u.roles, strcmp(U[i].name, "root") && strcmp(U[i].name, "mallory") ? STORE_ROLE_ANALYST
+                                                                                              : STORE_ROLE_ADMIN);
+        policy_principal p;
+        if (!U[i].ok) assert_int_equal(store_principal_for_user(s, &u, 100, &p, &err), ENLACE_EDENIED);
+    }
+    /* F11: markings of stored bodies count after the upgrade */
+    int64_t uin7 = test_org(s, "MX", "UIN-7", 1);
+    int64_t dea = test_org(s, "US", "DEA", 0);
+    store_user luis, kate;
+    assert_int_equal(store_user_add(s, "luis", STORE_ROLE_ANALYST, uin7, NULL, 1, &luis, &err), 0);
+    assert_int_equal(store_user_add(s, "kate", STORE_ROLE_LIAISON, dea, NULL, 1, &kate, &err), 0);
+    policy_principal pl, pk;
+    assert_int_equal(store_principal_for_user(s, &luis, 100, &pl, &err), 0);
+    assert_int_equal(store_principal_for_user(s, &kate, 100, &pk, &err), 0);
+    assert_int_equal(store_collection_set_default_tlp(s, 1, POLICY_TLP_CLEAR, &err), 0);
+    got gl = {0}, gk = {0};
+    store_query q = {.coll_rowid = 1, .after_us = -1, .version_flags = STORE_V_ALL, .limit = 16, .principal = &pl};
+    int more = 0;
+    assert_int_equal(store_query_objects(s, &q, collect_ids, &gl, &more, &err), 0);
+    q.principal = &pk;
+    assert_int_equal(store_query_objects(s, &q, collect_ids, &gk, &more, &err), 0);
+    /* UIN-7 (same party): RED, malformed (RED) and RED-by-custom-definition hidden; unknown
+     * reference AMBER (seen by the same party), GREEN, the definition, the unmarked one */
+    assert_int_equal(gl.n, 4);
+    assert_false(seen_id(gl.ids, gl.n, OLD_RED));
+    assert_false(seen_id(gl.ids, gl.n, OLD_BAD));
+    assert_false(seen_id(gl.ids, gl.n, OLD_CUSTOM));
+    assert_true(seen_id(gl.ids, gl.n, OLD_UNKNOWN));
+    assert_true(seen_id(gl.ids, gl.n, OLD_PLAIN));
+    assert_true(seen_id(gl.ids, gl.n, "indicator--0a1b2c3d-4e5f-4a6b-8c7d-000000000006")); /* lower-cased */
+    /* DEA's liaison: GREEN released to US, and the unmarked ones (collection default CLEAR) */
+    assert_int_equal(gk.n, 3);
+    assert_true(seen_id(gk.ids, gk.n, OLD_PLAIN));
+    assert_true(seen_id(gk.ids, gk.n, OLD_MD));
+    assert_false(seen_id(gk.ids, gk.n, OLD_UNKNOWN));
+    char v[32];
+    assert_int_equal(store_meta_get(s, "upgrade_unreadable_markings", v, sizeof v, &err), 0);
+    assert_string_equal(v, "1");
+    /* the upper-case id is the lower-case id now: its originator is fixed */
+    store_actor uin = {.org_rowid = uin7};
+    const char *body = "{\"type\":\"indicator\"}";
+    store_object_in in = {.id = OLD_UPPER, .type = "indicator", .spec_version = "2.1", .has_version = 1,
+                          .version = "2021-03-01T00:00:00.000Z", .version_key = "2021-03-01T00:00:00",
+                          .body = body, .body_len = strlen(body), .md_tlp = STIX_TLP_NONE};
+    store_put_outcome out;
+    assert_int_equal(store_put_objects(s, 1, &uin, &in, 1, 50, &out, &err), 0);
+    assert_int_equal(out.result, STORE_REFUSED);
+    store_close(s);
+}
+
+/* F2: organization identities are keyed in lower case; names are unique in any case. */
+static void test_org_identity_and_name_case(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    store_org o, g;
+    assert_int_equal(store_org_add(f->s, "IDENTITY--6B9A7C0E-2A38-4B3C-9F0E-1C2D3E4F5A6B", "DEA", "US", 0, "{}", 5,
+                                   &o, &err), 0);
+    assert_string_equal(o.identity_id, "identity--6b9a7c0e-2a38-4b3c-9f0e-1c2d3e4f5a6b");
+    assert_int_equal(store_org_get(f->s, "identity--6B9A7C0E-2A38-4B3C-9F0E-1C2D3E4F5A6B", &g, &err), 0);
+    assert_int_equal(g.rowid, o.rowid);
+    assert_int_equal(store_org_add(f->s, "identity--6b9a7c0e-2a38-4b3c-9f0e-1c2d3e4f5a6b", "DEA-2", "US", 0, "{}", 5,
+                                   NULL, &err), ENLACE_ECONFLICT);
+    assert_int_equal(store_org_add(f->s, "identity--7b9a7c0e-2a38-4b3c-9f0e-1c2d3e4f5a6b", "dea", "US", 0, "{}", 5,
+                                   NULL, &err), ENLACE_ECONFLICT);
+    assert_int_equal(store_org_add(f->s, "identity--8b9a7c0e-2a38-4b3c-9f0e-1c2d3e4f5a6b", "sspc", "MX", 1, "{}", 5,
+                                   NULL, &err), ENLACE_ECONFLICT);
+    /* the principal's organization identity comes from the org table: lower case */
+    store_user u;
+    assert_int_equal(store_user_add(f->s, "kate", STORE_ROLE_LIAISON, o.rowid, NULL, 1, &u, &err), 0);
+    policy_principal p;
+    assert_int_equal(store_principal_for_user(f->s, &u, 1, &p, &err), 0);
+    assert_string_equal(p.org_identity, "identity--6b9a7c0e-2a38-4b3c-9f0e-1c2d3e4f5a6b");
+}
+
 /* An issue-2 store that was never initialised (no meta party/org) still upgrades. */
 static void test_upgrade_uninitialised_store(void **state) {
     fixture *f = *state;
@@ -481,6 +642,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_principal_for_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_issue2_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_uninitialised_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_reads_markings_and_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_org_identity_and_name_case, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stix/id.h"
 #include "store/internal.h"
 #include "store/store.h"
 #include "test_store_node.h"
@@ -172,6 +173,8 @@ static int has(const seen *g, const char *id) {
 #define ID_G "indicator--10000000-0000-4000-8000-000000000007"
 #define ID_H "indicator--11000000-0000-4000-8000-000000000008"
 #define MITRE "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
+/* the one refusal text for an id that is not open to the writer (F4) */
+#define REFUSED_TEXT "this id is not open to you: it belongs to another organization or was withdrawn"
 #define T1 "2021-01-01T00:00:00.000Z"
 #define T2 "2021-02-01T00:00:00.000Z"
 #define T3 "2021-03-01T00:00:00.000Z"
@@ -196,7 +199,7 @@ static void test_originator_rules(void **state) {
     mkobj(&o, ID_A, T2, STIX_TLP_CLEAR, NULL);
     store_put_outcome out = put_as(f, f->coll, f->uin7, 0, &o);
     assert_int_equal(out.result, STORE_REFUSED);
-    assert_non_null(strstr(out.reason, "originated by another organization"));
+    assert_string_equal(out.reason, REFUSED_TEXT);
     assert_string_equal(out.version, T2);
     assert_int_equal(put_as(f, f->coll2, f->uin7, 0, &o).result, STORE_REFUSED);
     /* re-posting the originator's own version as someone else is refused, not a duplicate */
@@ -286,12 +289,15 @@ static void test_marking_definitions_resolve(void **state) {
     snprintf(o.mk.unknown_refs[1], STIX_MARKING_ID_LEN, "%s", MD_RED);
     o.mk.n_unknown = 2;
     assert_int_equal(put_as(f, f->coll, 0, 0, &o).result, STORE_ADDED);
-    /* a reference to a non-TLP marking changes nothing */
+    /* a reference to a non-TLP marking (registered, defining no level) changes nothing */
+    mkobj(&o, MD_OTHER, T1, STIX_TLP_NONE, NULL);
+    assert_int_equal(put_as(f, f->coll, 0, 0, &o).result, STORE_ADDED);
     mkobj(&o, ID_C, T1, STIX_TLP_CLEAR, NULL);
     snprintf(o.mk.unknown_refs[0], STIX_MARKING_ID_LEN, "%s", MD_OTHER);
     o.mk.n_unknown = 1;
     assert_int_equal(put_as(f, f->coll, 0, 0, &o).result, STORE_ADDED);
-    /* md_tlp of another type registers nothing (zero-initialised inputs are CLEAR = 0) */
+    /* md_tlp of another type registers nothing (zero-initialised inputs are CLEAR = 0): a
+     * reference to it does not resolve, and fails closed (AMBER, not the collection's GREEN) */
     mkobj(&o, ID_H, T1, STIX_TLP_NONE, NULL);
     o.in.md_tlp = STIX_TLP_CLEAR;
     assert_int_equal(put_as(f, f->coll, 0, 0, &o).result, STORE_ADDED);
@@ -309,14 +315,16 @@ static void test_marking_definitions_resolve(void **state) {
     seen g = query(f, f->coll, &kate, STORE_V_ALL, NULL);
     assert_int_equal(g.n, 1);
     assert_true(has(&g, ID_C));
-    /* with an agreement covering the collection, GREEN D (unmarked, default GREEN) shows; the
-     * marking-definition itself is unmarked (GREEN by default) and shows too; A, B stay RED */
+    /* with an agreement covering the collection, GREEN H (unmarked, default GREEN) shows; the
+     * marking-definitions themselves are unmarked (GREEN by default) and show too; A, B stay
+     * RED; D (an unresolved reference) is AMBER */
     assert_int_equal(store_agreement_set(f->s, "US", f->coll, POLICY_TLP_RED, 1, &err), 0);
     g = query(f, f->coll, &kate, STORE_V_ALL, NULL);
     assert_false(has(&g, ID_A));
     assert_false(has(&g, ID_B));
     assert_true(has(&g, ID_C));
-    assert_true(has(&g, ID_D));
+    assert_false(has(&g, ID_D));
+    assert_true(has(&g, MD_OTHER));
     assert_true(has(&g, ID_H));
     assert_true(has(&g, MD_RED));
     /* the same party's other organization does not see RED either; the originator does */
@@ -327,7 +335,7 @@ static void test_marking_definitions_resolve(void **state) {
     assert_true(has(&g, ID_C));
     policy_principal ana = test_principal(POLICY_USER, f->sspc, "SSPC", "MX", "MX");
     g = query(f, f->coll, &ana, STORE_V_ALL, NULL);
-    assert_int_equal(g.n, 6);
+    assert_int_equal(g.n, 7);
 }
 
 /* A version is visible only when it and the latest version are; the latest is recomputed on
@@ -465,7 +473,7 @@ static void test_review_and_purge(void **state) {
     mkobj(&o, ID_A, T3, STIX_TLP_CLEAR, NULL);
     store_put_outcome out = put_as(f, f->coll2, f->uin7, 0, &o);
     assert_int_equal(out.result, STORE_REFUSED);
-    assert_non_null(strstr(out.reason, "purged"));
+    assert_string_equal(out.reason, REFUSED_TEXT); /* the same text as another organization's id */
     assert_int_equal(put_as(f, f->coll, f->usnode, 1, &o).result, STORE_REFUSED);
     /* nothing more is due now; a purge with nothing due is fine */
     assert_int_equal(store_purge_due(f->s, 200, "admin", &purged, NULL, NULL, &err), 0);
@@ -473,6 +481,321 @@ static void test_review_and_purge(void **state) {
     assert_int_equal(store_review_list(f->s, 200, &r, &n, &err), 0);
     assert_int_equal(n, 0);
     free(r);
+}
+
+/* ---- security review regressions --------------------------------------------------------------- */
+
+/* Upper-case copy of an id (RFC 4122 UUIDs are read in either case). */
+static const char *upper(const char *id) {
+    static char buf[4][STIX_ID_MAX];
+    static int k;
+    char *b = buf[k++ % 4];
+    size_t i = 0;
+    for (; id[i] && i + 1 < STIX_ID_MAX; i++) b[i] = (id[i] >= 'a' && id[i] <= 'z') ? (char)(id[i] - 32) : id[i];
+    b[i] = 0;
+    return b;
+}
+
+typedef struct body_ctx { int n, upper_body; } body_ctx;
+
+/* The row is keyed in lower case, its body is the upper-case text as received. */
+static int body_upper(void *ctx, const store_row *r) {
+    body_ctx *bc = ctx;
+    bc->n++;
+    bc->upper_body = strstr(r->body, "INDICATOR--0A000000") != NULL && strcmp(r->id, ID_A) == 0;
+    return 0;
+}
+
+/* F2/F3/F14: ids are compared in lower case: an upper-case id is the same id for the originator
+ * check, the tombstone and created_by_ref; reads, match[id], deletes find it either way; the
+ * stored body stays byte-exact. */
+static void test_id_case_is_one_id(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    obj o;
+    mkobj(&o, ID_A, T1, STIX_TLP_GREEN, NULL);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    /* F2: another organization's "new version" of SSPC's id, written in upper case */
+    mkobj(&o, upper(ID_A), T2, STIX_TLP_CLEAR, NULL);
+    store_put_outcome out = put_as(f, f->coll, f->uin7, 0, &o);
+    assert_int_equal(out.result, STORE_REFUSED);
+    assert_string_equal(out.reason, REFUSED_TEXT);
+    assert_int_equal(put_as(f, f->coll2, f->fgr, 0, &o).result, STORE_REFUSED);
+    /* F14: naming another organization's identity in upper case */
+    mkobj(&o, ID_B, T1, STIX_TLP_CLEAR, upper(ident("SSPC")));
+    assert_int_equal(put_as(f, f->coll, f->uin7, 0, &o).result, STORE_REFUSED);
+    /* the originator's own upper-case version is a version of the same id; the row is keyed in
+     * lower case, the body is kept as received */
+    mkobj(&o, upper(ID_A), T2, STIX_TLP_GREEN, upper(ident("SSPC")));
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    policy_principal ana = test_principal(POLICY_USER, f->sspc, "SSPC", "MX", "MX");
+    policy_principal luis = test_principal(POLICY_USER, f->uin7, "UIN-7", "MX", "MX");
+    seen g = query(f, f->coll, &ana, STORE_V_ALL, upper(ID_A));
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.ids[0], ID_A);
+    assert_string_equal(g.ids[1], ID_A);
+    assert_int_equal(query(f, f->coll, &luis, STORE_V_ALL, ID_A).n, 2);
+    body_ctx bc = {0, 0};
+    const char *ids[] = {upper(ID_A)};
+    store_query q = {.coll_rowid = f->coll, .after_us = -1, .ids = ids, .n_ids = 1, .limit = 10,
+                     .version_flags = STORE_V_LAST, .principal = &ana};
+    int more = 0;
+    assert_int_equal(store_query_objects(f->s, &q, body_upper, &bc, &more, &err), 0);
+    assert_int_equal(bc.n, 1);
+    assert_int_equal(bc.upper_body, 1);
+    /* F3: a purged id re-posted in upper case stays out */
+    mkobj(&o, ID_C, T1, STIX_TLP_CLEAR, NULL);
+    o.mk.review_by_us = 100;
+    assert_int_equal(put_as(f, f->coll, f->uin7, 0, &o).result, STORE_ADDED);
+    size_t purged = 0;
+    assert_int_equal(store_purge_due(f->s, 200, "admin", &purged, NULL, NULL, &err), 0);
+    assert_int_equal(purged, 1);
+    int yes = 0;
+    assert_int_equal(store_is_tombstoned(f->s, upper(ID_C), &yes, &err), 0);
+    assert_int_equal(yes, 1);
+    mkobj(&o, upper(ID_C), T2, STIX_TLP_CLEAR, NULL);
+    out = put_as(f, f->coll, f->uin7, 0, &o);
+    assert_int_equal(out.result, STORE_REFUSED);
+    assert_string_equal(out.reason, REFUSED_TEXT); /* F4: the same text as another org's id */
+    assert_int_equal(put_as(f, f->coll2, f->fgr, 0, &o).result, STORE_REFUSED);
+    /* a delete by the upper-case id removes the lower-case rows */
+    store_query d = {.coll_rowid = f->coll, .object_id = upper(ID_A), .principal = &ana};
+    size_t nd = 0;
+    assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0);
+    assert_int_equal(nd, 2);
+    assert_int_equal(query(f, f->coll, &ana, STORE_V_ALL, ID_A).n, 0);
+}
+
+/* F4: a refusal never says which of "another organization's" or "withdrawn" it is, and never
+ * names an organization. */
+static void test_refusal_text_is_generic(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    obj o;
+    mkobj(&o, ID_A, T1, STIX_TLP_RED, NULL);
+    put_as(f, f->coll, f->sspc, 0, &o);
+    mkobj(&o, ID_B, T1, STIX_TLP_RED, NULL);
+    o.mk.review_by_us = 100;
+    put_as(f, f->coll, f->sspc, 0, &o);
+    size_t purged = 0;
+    assert_int_equal(store_purge_due(f->s, 200, "admin", &purged, NULL, NULL, &err), 0);
+    assert_int_equal(purged, 1);
+    mkobj(&o, ID_A, T2, STIX_TLP_RED, NULL);
+    store_put_outcome taken = put_as(f, f->coll, f->fgr, 0, &o);
+    mkobj(&o, ID_B, T2, STIX_TLP_RED, NULL);
+    store_put_outcome gone = put_as(f, f->coll, f->fgr, 0, &o);
+    assert_int_equal(taken.result, STORE_REFUSED);
+    assert_int_equal(gone.result, STORE_REFUSED);
+    assert_string_equal(taken.reason, gone.reason);
+    assert_null(strstr(taken.reason, "SSPC"));
+    assert_null(strstr(taken.reason, "purged"));
+    assert_null(strstr(taken.reason, "indicator--"));
+}
+
+/* F6: a marking reference resolves only against a marking-definition of the referencing
+ * object's own originator; one defined by another organization (or unknown) is at least
+ * AMBER. */
+#define MD_X "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-000000000001"
+#define MD_Y "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-000000000002"
+#define MD_Z "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-000000000003"
+#define MD_S "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-000000000004"
+
+static void ref_to(obj *o, const char *md) {
+    o->in.marking = &o->mk;
+    snprintf(o->mk.unknown_refs[o->mk.n_unknown++], STIX_MARKING_ID_LEN, "%s", md);
+}
+
+static void test_marking_definitions_are_the_originators(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    policy_principal kate = test_principal(POLICY_LIAISON, f->dea, "DEA", "US", "MX");
+    policy_principal luis = test_principal(POLICY_USER, f->uin7, "UIN-7", "MX", "MX");
+    assert_int_equal(store_agreement_set(f->s, "US", f->coll, POLICY_TLP_RED, 1, &err), 0);
+    obj o;
+    /* FGR defines X as CLEAR and Y as RED for the whole node */
+    mkobj(&o, MD_X, T1, STIX_TLP_NONE, NULL);
+    o.in.md_tlp = STIX_TLP_CLEAR;
+    assert_int_equal(put_as(f, f->coll2, f->fgr, 0, &o).result, STORE_ADDED);
+    mkobj(&o, MD_Y, T1, STIX_TLP_NONE, NULL);
+    o.in.md_tlp = STIX_TLP_RED;
+    assert_int_equal(put_as(f, f->coll2, f->fgr, 0, &o).result, STORE_ADDED);
+    /* SSPC's objects marked X (only) are not CLEAR: AMBER, not for DEA's liaison */
+    mkobj(&o, ID_A, T1, STIX_TLP_NONE, NULL);
+    ref_to(&o, MD_X);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    assert_false(has((seen[]){query(f, f->coll, &kate, STORE_V_ALL, NULL)}, ID_A));
+    assert_true(has((seen[]){query(f, f->coll, &luis, STORE_V_ALL, NULL)}, ID_A));
+    /* nor does FGR's RED Y hide SSPC's CLEAR object marked Y from its own party */
+    mkobj(&o, ID_B, T1, STIX_TLP_CLEAR, NULL);
+    ref_to(&o, upper(MD_Y));
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    assert_true(has((seen[]){query(f, f->coll, &luis, STORE_V_ALL, NULL)}, ID_B));
+    assert_false(has((seen[]){query(f, f->coll, &kate, STORE_V_ALL, NULL)}, ID_B));
+    /* FGR's own objects do resolve against FGR's definitions */
+    mkobj(&o, ID_C, T1, STIX_TLP_NONE, NULL);
+    ref_to(&o, MD_X);
+    assert_int_equal(put_as(f, f->coll, f->fgr, 0, &o).result, STORE_ADDED);
+    assert_true(has((seen[]){query(f, f->coll, &kate, STORE_V_ALL, NULL)}, ID_C));
+    /* SSPC's definitions, in the same envelope after the object (RED Z) or earlier (a statement
+     * S, defining no TLP), resolve for SSPC's objects */
+    obj env[2];
+    mkobj(&env[0], ID_D, T1, STIX_TLP_CLEAR, NULL);
+    ref_to(&env[0], MD_Z);
+    mkobj(&env[1], MD_Z, T1, STIX_TLP_NONE, NULL);
+    env[1].in.md_tlp = STIX_TLP_RED;
+    fix(&env[0]);
+    fix(&env[1]);
+    store_object_in in[2] = {env[0].in, env[1].in};
+    store_put_outcome outs[2];
+    store_actor sspc = {.org_rowid = f->sspc};
+    assert_int_equal(store_put_objects(f->s, f->coll, &sspc, in, 2, NOW, outs, &err), 0);
+    assert_int_equal(outs[0].result, STORE_ADDED);
+    assert_false(has((seen[]){query(f, f->coll, &luis, STORE_V_ALL, NULL)}, ID_D));
+    mkobj(&o, MD_S, T1, STIX_TLP_NONE, NULL);
+    assert_int_equal(put_as(f, f->coll2, f->sspc, 0, &o).result, STORE_ADDED);
+    mkobj(&o, ID_E, T1, STIX_TLP_CLEAR, NULL);
+    ref_to(&o, MD_S);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    assert_true(has((seen[]){query(f, f->coll, &kate, STORE_V_ALL, NULL)}, ID_E));
+    /* FGR may not redefine SSPC's marking-definition */
+    mkobj(&o, MD_Z, T2, STIX_TLP_NONE, NULL);
+    o.in.md_tlp = STIX_TLP_CLEAR;
+    assert_int_equal(put_as(f, f->coll2, f->fgr, 0, &o).result, STORE_REFUSED);
+}
+
+/* F8/F9/F13: "the latest version" is the id's latest on the node, by version instant, across
+ * collections and spec versions. */
+static void test_latest_version_is_the_nodes(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    policy_principal luis = test_principal(POLICY_USER, f->uin7, "UIN-7", "MX", "MX");
+    policy_principal ana = test_principal(POLICY_USER, f->sspc, "SSPC", "MX", "MX");
+    obj o;
+    /* F9: v1 GREEN in the joint collection, v2 RED in the internal one */
+    mkobj(&o, ID_A, T1, STIX_TLP_GREEN, NULL);
+    put_as(f, f->coll, f->sspc, 0, &o);
+    assert_int_equal(query(f, f->coll, &luis, 0, ID_A).n, 1);
+    mkobj(&o, ID_A, T2, STIX_TLP_RED, NULL);
+    put_as(f, f->coll2, f->sspc, 0, &o);
+    assert_int_equal(query(f, f->coll, &luis, 0, ID_A).n, 0);
+    assert_int_equal(query(f, f->coll, &luis, STORE_V_ALL, NULL).n, 0);
+    assert_int_equal(query(f, f->coll, &ana, 0, ID_A).n, 1);
+    /* an older version arriving later in a third place does not reopen it */
+    mkobj(&o, ID_A, "2021-01-15T00:00:00.000Z", STIX_TLP_CLEAR, NULL);
+    put_as(f, f->coll2, f->sspc, 0, &o);
+    assert_int_equal(query(f, f->coll2, &luis, STORE_V_ALL, NULL).n, 0);
+    /* deleting the RED latest in the internal collection reopens the joint one */
+    const char *k2[] = {"2021-02-01T00:00:00"};
+    store_query d = {.coll_rowid = f->coll2, .object_id = ID_A, .version_keys = k2, .n_version_keys = 1,
+                     .principal = &ana};
+    size_t nd = 0;
+    assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0);
+    assert_int_equal(nd, 1);
+    assert_int_equal(query(f, f->coll, &luis, 0, ID_A).n, 1);
+    /* F13: a newer STIX 2.0 RED version hides the older 2.1 GREEN one */
+    mkobj(&o, ID_B, T1, STIX_TLP_GREEN, NULL);
+    put_as(f, f->coll, f->sspc, 0, &o);
+    assert_int_equal(query(f, f->coll, &luis, 0, ID_B).n, 1);
+    mkobj(&o, ID_B, T2, STIX_TLP_RED, NULL);
+    o.in.spec_version = "2.0";
+    put_as(f, f->coll, f->sspc, 0, &o);
+    assert_int_equal(query(f, f->coll, &luis, 0, ID_B).n, 0);
+    assert_int_equal(query(f, f->coll, &luis, STORE_V_ALL, ID_B).n, 0);
+    /* F8: a stale older version overdue in another collection does not purge a reviewed object */
+    mkobj(&o, ID_C, T1, STIX_TLP_GREEN, NULL);
+    o.mk.review_by_us = 100;
+    put_as(f, f->coll2, f->sspc, 0, &o);
+    mkobj(&o, ID_C, T2, STIX_TLP_GREEN, NULL);  /* reviewed: no review date any more */
+    put_as(f, f->coll, f->sspc, 0, &o);
+    store_review_item *r = NULL;
+    size_t n = 9;
+    assert_int_equal(store_review_list(f->s, 200, &r, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(r);
+    size_t purged = 9;
+    assert_int_equal(store_purge_due(f->s, 200, "admin", &purged, NULL, NULL, &err), 0);
+    assert_int_equal(purged, 0);
+    assert_int_equal(query(f, f->coll2, &ana, STORE_V_ALL, ID_C).n, 1);
+    assert_int_equal(query(f, f->coll, &ana, STORE_V_ALL, ID_C).n, 1);
+    /* and the other way round: the latest (in another collection) is overdue: both listed, one
+     * id purged from both */
+    mkobj(&o, ID_C, T3, STIX_TLP_GREEN, NULL);
+    o.mk.review_by_us = 150;
+    put_as(f, f->coll2, f->sspc, 0, &o);
+    assert_int_equal(store_review_list(f->s, 200, &r, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(r[0].review_by_us, 150);
+    free(r);
+    assert_int_equal(store_purge_due(f->s, 200, "admin", &purged, NULL, NULL, &err), 0);
+    assert_int_equal(purged, 1);
+    assert_int_equal(query(f, f->coll, &ana, STORE_V_ALL, ID_C).n, 0);
+}
+
+/* Many versions of one id over two collections in one envelope each stay one refresh per id. */
+static void test_many_versions_node_latest(void **state) {
+    fixture *f = *state;
+    enum { N = 10000 };
+    obj *o = calloc(N, sizeof *o);
+    store_object_in *in = calloc(N, sizeof *in);
+    store_put_outcome *out = calloc(N, sizeof *out);
+    assert_non_null(o);
+    assert_non_null(in);
+    assert_non_null(out);
+    for (int i = 0; i < N; i++) {
+        int v = (i * 7) % N; /* out of order; markings alternate, the newest is RED */
+        char ts[40];
+        snprintf(ts, sizeof ts, "2020-01-01T00:00:%02d.%06dZ", v / 1000000, v % 1000000);
+        mkobj(&o[i], ID_A, ts, v == N - 1 ? STIX_TLP_RED : (v % 2 ? STIX_TLP_GREEN : STIX_TLP_CLEAR), NULL);
+    }
+    enlace_err err;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int c = 0; c < 2; c++) {
+        int half = c ? N / 2 : 0;
+        for (int i = 0; i < N / 2; i++) {
+            fix(&o[half + i]);
+            in[i] = o[half + i].in;
+        }
+        assert_int_equal(store_put_objects(f->s, c ? f->coll2 : f->coll, NULL, in, N / 2, NOW, out, &err), 0);
+        for (int i = 0; i < N / 2; i++) assert_int_equal(out[i].result, STORE_ADDED);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    print_message("10 000 versions of one id over two collections: %.2f s\n", secs);
+    assert_true(secs < 20.0);
+    policy_principal luis = test_principal(POLICY_USER, f->uin7, "UIN-7", "MX", "MX");
+    assert_int_equal(query(f, f->coll, &luis, STORE_V_ALL, ID_A).n, 0);
+    assert_int_equal(query(f, f->coll2, &luis, STORE_V_ALL, ID_A).n, 0);
+    free(o);
+    free(in);
+    free(out);
+}
+
+/* F10: an id that is a registered organization's identity is that organization's: nobody else
+ * may post it first. */
+static void test_identity_squatting(void **state) {
+    fixture *f = *state;
+    obj o;
+    mkobj(&o, ident("SSPC"), T1, STIX_TLP_CLEAR, NULL);
+    store_put_outcome out = put_as(f, f->coll, f->fgr, 0, &o);
+    assert_int_equal(out.result, STORE_REFUSED);
+    assert_string_equal(out.reason, REFUSED_TEXT);
+    mkobj(&o, upper(ident("SSPC")), T1, STIX_TLP_CLEAR, NULL);
+    assert_int_equal(put_as(f, f->coll, f->fgr, 0, &o).result, STORE_REFUSED);
+    mkobj(&o, ident("SSPC"), T1, STIX_TLP_CLEAR, NULL);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    /* a partner node may bring its own party's organization's identity (that organization
+     * originates it), not another party's */
+    mkobj(&o, ident("DEA"), T1, STIX_TLP_CLEAR, NULL);
+    assert_int_equal(put_as(f, f->coll, f->gtnode, 1, &o).result, STORE_REFUSED);
+    assert_int_equal(put_as(f, f->coll, f->usnode, 1, &o).result, STORE_ADDED);
+    policy_principal ana = test_principal(POLICY_USER, f->sspc, "SSPC", "MX", "MX");
+    seen g = query(f, f->coll, &ana, 0, ident("DEA"));
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.orig_org[0], f->dea);
+    /* an identity that is no organization of the exchange: the poster originates it */
+    mkobj(&o, MITRE, T1, STIX_TLP_CLEAR, NULL);
+    assert_int_equal(put_as(f, f->coll, f->fgr, 0, &o).result, STORE_ADDED);
 }
 
 /* ---- query plans ------------------------------------------------------------------------------ */
@@ -557,11 +880,13 @@ static const char *const PARTIES[] = {"MX", "US", "GT"};
 #define N_IDS 36
 #define MAX_VERSIONS 4
 #define N_PRINCIPALS 16
+#define N_COLLS 3      /* ids shared between collections, with different versions in each */
 
 typedef struct pver {
     obj o;
-    int coll;          /* 0 or 1 */
+    int coll;          /* 0 .. N_COLLS - 1 */
     int added;         /* stored (ADDED) */
+    long seq;          /* order stored in (the copy stored last wins a tie of instants) */
 } pver;
 
 typedef struct world {
@@ -569,10 +894,10 @@ typedef struct world {
     char node_party[POLICY_PARTY_LEN];
     int64_t org[N_PARTIES][ORGS_PER_PARTY];
     char org_name[N_PARTIES][ORGS_PER_PARTY][16];
-    int64_t coll[2];
-    int default_tlp[2];
-    int agree[N_PARTIES][2];  /* -1 none, else max_tlp */
-    pver v[N_IDS * MAX_VERSIONS * 2];
+    int64_t coll[N_COLLS];
+    int default_tlp[N_COLLS];
+    int agree[N_PARTIES][N_COLLS];  /* -1 none, else max_tlp */
+    pver v[N_IDS * MAX_VERSIONS * N_COLLS];
     size_t nv;
     int64_t orig_org[N_IDS];
     int orig_party[N_IDS];
@@ -652,9 +977,11 @@ static void build_world(rng *r, world *w, const char *path) {
                                                        NOW + (chance(r, 30) ? -1 : 1) * (1 + rint_(r, 500)), 1,
                                                        &err), 0);
         }
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; c < N_COLLS; c++) {
         store_collection sc;
-        assert_int_equal(store_collection_create(w->s, NULL, c ? "B" : "A", NULL, NULL, &sc, &err), 0);
+        char title[8];
+        snprintf(title, sizeof title, "C%d", c);
+        assert_int_equal(store_collection_create(w->s, NULL, title, NULL, NULL, &sc, &err), 0);
         w->coll[c] = sc.rowid;
         w->default_tlp[c] = rint_(r, 3) ? rint_(r, 6) - 1 : POLICY_TLP_NONE;
         assert_int_equal(store_collection_set_default_tlp(w->s, sc.rowid, w->default_tlp[c], &err), 0);
@@ -668,24 +995,27 @@ static void build_world(rng *r, world *w, const char *path) {
     }
     /* objects: each id has one writer (a local organization, or a partner node pulling) */
     typedef struct { size_t first, n; int64_t org; int from_partner; } env;
-    env *envs = calloc(N_IDS * MAX_VERSIONS * 2, sizeof *envs);
+    env *envs = calloc(N_IDS * N_COLLS * 2, sizeof *envs);
     size_t ne = 0;
     for (int i = 0; i < N_IDS; i++) {
         int partner = chance(r, 30);
         int p = partner ? (np + 1 + rint_(r, N_PARTIES - 1)) % N_PARTIES : np;
         w->orig_org[i] = w->org[p][rint_(r, ORGS_PER_PARTY)];
         w->orig_party[i] = p;
-        int nver = 1 + rint_(r, MAX_VERSIONS);
-        int both = chance(r, 25), home = rint_(r, 2);
+        /* an id lives in one collection, or (40%) in several, each holding its own versions:
+         * the latest version on the node may be in another collection, or of another spec */
+        int shared = chance(r, 40), home = rint_(r, N_COLLS);
         char id[80];
         snprintf(id, sizeof id, "indicator--%08x-0000-4000-8000-%012d", (unsigned)rnd(r), i);
-        for (int c = 0; c < 2; c++) {
-            if (!both && c != home) continue;
+        for (int c = 0; c < N_COLLS; c++) {
+            if (c != home && !(shared && chance(r, 70))) continue;
+            int nver = 1 + rint_(r, MAX_VERSIONS);
             size_t first = w->nv;
-            /* versions shuffled: distinct seconds, random order */
-            int secs[MAX_VERSIONS];
-            for (int k = 0; k < nver; k++) secs[k] = k + 1;
-            for (int k = nver - 1; k > 0; k--) {
+            /* versions shuffled: distinct seconds in the collection (possibly the same instant
+             * as a version in another collection), random order */
+            int secs[2 * MAX_VERSIONS];
+            for (int k = 0; k < 2 * MAX_VERSIONS; k++) secs[k] = k + 1;
+            for (int k = 2 * MAX_VERSIONS - 1; k > 0; k--) {
                 int j = rint_(r, k + 1), t = secs[k];
                 secs[k] = secs[j];
                 secs[j] = t;
@@ -695,6 +1025,7 @@ static void build_world(rng *r, world *w, const char *path) {
                 char ts[40];
                 snprintf(ts, sizeof ts, "2022-01-01T00:00:%02d.500Z", secs[k]);
                 mkobj(&pv->o, id, ts, STIX_TLP_NONE, NULL);
+                if (chance(r, 20)) pv->o.in.spec_version = "2.0";
                 random_marks(r, w, &pv->o.mk);
                 pv->o.in.marking = chance(r, 15) ? NULL : &pv->o.mk;
                 if (!pv->o.in.marking) memset(&pv->o.mk, 0, sizeof pv->o.mk), pv->o.mk.tlp = STIX_TLP_NONE;
@@ -712,6 +1043,7 @@ static void build_world(rng *r, world *w, const char *path) {
         envs[k - 1] = envs[j];
         envs[j] = t;
     }
+    long seq = 0;
     for (size_t e = 0; e < ne; e++) {
         store_object_in in[MAX_VERSIONS];
         store_put_outcome outs[MAX_VERSIONS];
@@ -725,6 +1057,7 @@ static void build_world(rng *r, world *w, const char *path) {
         for (size_t k = 0; k < envs[e].n; k++) {
             assert_int_equal(outs[k].result, STORE_ADDED);
             w->v[envs[e].first + k].added = 1;
+            w->v[envs[e].first + k].seq = ++seq;
         }
         /* someone else trying to version the id is refused and changes nothing */
         if (chance(r, 20)) {
@@ -760,15 +1093,27 @@ static size_t model(world *w, const policy_principal *p, int c, unsigned vflags,
     for (size_t i = 0; i < w->nv; i++) {
         pver *v = &w->v[i];
         if (v->coll != c || !v->added || (only_id && strcmp(v->o.id, only_id) != 0)) continue;
-        /* latest and first of the id in this collection */
-        pver *latest = v, *first = v;
+        /* TAXII's selection in this collection: the id's highest spec version there, its
+         * newest / oldest version; the policy's: the id's latest version on the NODE (newest
+         * instant in any collection and spec version; on a tie the copy stored last) */
+        const char *top = v->o.in.spec_version;
         for (size_t j = 0; j < w->nv; j++) {
             pver *u = &w->v[j];
-            if (u->coll != c || !u->added || strcmp(u->o.id, v->o.id) != 0) continue;
-            if (strcmp(u->o.key, latest->o.key) > 0) latest = u;
+            if (u->coll == c && u->added && strcmp(u->o.id, v->o.id) == 0 && strcmp(u->o.in.spec_version, top) > 0)
+                top = u->o.in.spec_version;
+        }
+        if (strcmp(v->o.in.spec_version, top) != 0) continue;
+        pver *newest = v, *first = v, *latest = v;
+        for (size_t j = 0; j < w->nv; j++) {
+            pver *u = &w->v[j];
+            if (!u->added || strcmp(u->o.id, v->o.id) != 0) continue;
+            int k = strcmp(u->o.key, latest->o.key);
+            if (k > 0 || (k == 0 && u->seq > latest->seq)) latest = u;
+            if (u->coll != c || strcmp(u->o.in.spec_version, top) != 0) continue;
+            if (strcmp(u->o.key, newest->o.key) > 0) newest = u;
             if (strcmp(u->o.key, first->o.key) < 0) first = u;
         }
-        if (vflags == 0 && v != latest) continue;
+        if (vflags == 0 && v != newest) continue;
         if (vflags == STORE_V_FIRST && v != first) continue;
         int ix = id_ix(v->o.id);
         policy_object ov, ol;
@@ -857,7 +1202,7 @@ static void test_property_predicate_is_policy_visible(void **state) {
             policy_principal pr;
             assert_int_equal(store_principal_for_user(w->s, &u, NOW, &pr, &err), 0);
             assert_int_equal(pr.kind, kind);
-            for (int c = 0; c < 2; c++) {
+            for (int c = 0; c < N_COLLS; c++) {
                 static const unsigned modes[3] = {0, STORE_V_FIRST, STORE_V_ALL};
                 for (int m = 0; m < 3; m++) {
                     size_t nw = model(w, &pr, c, modes[m], NULL, want, &hidden_total);
@@ -909,6 +1254,12 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_delete_rights, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review_and_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_plans_keep_indexes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_id_case_is_one_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_text_is_generic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_marking_definitions_are_the_originators, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_latest_version_is_the_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_versions_node_latest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identity_squatting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_property_predicate_is_policy_visible, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
