@@ -218,6 +218,19 @@ int store_org_add(store *s, const char *identity_id, const char *name, const cha
         goto fail;
     }
     int64_t rowid = sqlite3_last_insert_rowid(store_sqlite(s));
+    /* An organization's identity id is its own (F10): if someone put an object under that id
+     * before the organization was registered, the id's originator becomes the organization, so
+     * the squatter can add no version and the organization can. */
+    static const char *const CLAIM[2] = {
+        "UPDATE origin SET org = ?2, party = ?3 WHERE id = ?1",
+        "UPDATE object INDEXED BY object_node SET orig_org = ?2, orig_party = ?3 WHERE id = ?1"};
+    for (int k = 0; k < 2; k++) {
+        if (!(st = q(s, CLAIM[k], err))) goto io;
+        sqlite3_bind_text(st, 1, identity_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, rowid);
+        sqlite3_bind_text(st, 3, party, -1, SQLITE_STATIC);
+        if ((code = store_step_done(s, st, "organization identity", err))) goto fail;
+    }
     if ((code = store_tx_commit(s, err))) goto fail;
     return out ? store_org_get_by_rowid(s, rowid, out, err) : 0;
 io:

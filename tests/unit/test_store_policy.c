@@ -796,6 +796,20 @@ static void test_identity_squatting(void **state) {
     /* an identity that is no organization of the exchange: the poster originates it */
     mkobj(&o, MITRE, T1, STIX_TLP_CLEAR, NULL);
     assert_int_equal(put_as(f, f->coll, f->fgr, 0, &o).result, STORE_ADDED);
+    /* squatted before the organization was registered: registering it claims the id back */
+    char hsi[POLICY_IDENTITY_LEN];
+    test_identity_of("HSI", hsi);
+    mkobj(&o, hsi, T1, STIX_TLP_CLEAR, NULL);
+    assert_int_equal(put_as(f, f->coll, f->fgr, 0, &o).result, STORE_ADDED);
+    int64_t h = test_org(f->s, "MX", "HSI", 1);
+    assert_true(h > 0);
+    mkobj(&o, hsi, T2, STIX_TLP_CLEAR, NULL);
+    assert_int_equal(put_as(f, f->coll, f->fgr, 0, &o).result, STORE_REFUSED);
+    assert_int_equal(put_as(f, f->coll, h, 0, &o).result, STORE_ADDED);
+    g = query(f, f->coll, &ana, STORE_V_ALL, hsi);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.orig_org[0], h);
+    assert_int_equal(g.orig_org[1], h);
 }
 
 /* ---- query plans ------------------------------------------------------------------------------ */
