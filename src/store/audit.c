@@ -286,10 +286,12 @@ int store_audit_checkpoint_latest(store *s, uint64_t *size, char **note, int64_t
 
 int store_audit_originator(store *s, const char *id, char party[3], enlace_err *err) {
     party[0] = '\0';
+    char key[STORE_ID_MAX];
+    if (store_id_lower(id, key, sizeof key) != 0) return 0;  /* too long to be stored: unknown */
     sqlite3_stmt *st = store_cached_stmt(
         s, "SELECT party FROM origin WHERE id = ?1 UNION ALL SELECT party FROM tombstone WHERE id = ?1 LIMIT 1", err);
     if (!st) return err ? err->code : ENLACE_EIO;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), code = 0;
     if (rc == SQLITE_ROW) {
         const unsigned char *t = sqlite3_column_text(st, 0);

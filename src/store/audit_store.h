@@ -104,8 +104,9 @@ int store_audit_begin(store *s, enlace_err *err);
 int store_audit_commit(store *s, enlace_err *err);
 void store_audit_rollback(store *s);
 
-/* The originator party of object id (the node-wide origin fixed by its first version; for a
- * purged id its tombstone's) into party (3 bytes); "" when the id is unknown. For audit leaves
+/* The originator party of object id (any case: ids are keyed in lower case) (the node-wide
+ * origin fixed by its first version; for a purged id its tombstone's) into party (3 bytes); ""
+ * when the id is unknown. For audit leaves
  * of writes, which are grouped by originator party. */
 int store_audit_originator(store *s, const char *id, char party[3], enlace_err *err);
 

@@ -203,11 +203,40 @@ static void test_proofs_and_errors(void **state) {
     assert_false(taxii_audit_path("/enlace/v1/directory"));
 }
 
+/* A write's entry is about its object's originator, found whatever the case of the id (ids are
+ * keyed in lower case); an unknown id has none. */
+static void test_originator_lookup(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    const char *ident = "identity--5c5c0000-1111-4222-8333-444455556607";
+    assert_int_equal(store_meta_set(f->s, "party", "MX", &err), 0);
+    assert_int_equal(store_meta_set(f->s, "identity_id", ident, &err), 0);
+    assert_int_equal(store_org_add(f->s, ident, "SSPC", "MX", 1, "{\"type\":\"identity\"}", 1, NULL, &err), 0);
+    store_collection c;
+    assert_int_equal(store_collection_create(f->s, NULL, "T", NULL, NULL, &c, &err), 0);
+    const char *id = "indicator--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F";
+    const char *body = "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F\"}";
+    store_object_in in = {.id = id, .type = "indicator", .spec_version = "2.1", .has_version = 1,
+                          .version = "2026-01-01T00:00:00.000Z", .version_key = "2026-01-01T00:00:00",
+                          .body = body, .body_len = strlen(body), .md_tlp = -1};
+    store_put_outcome out;
+    assert_int_equal(store_put_objects(f->s, c.rowid, NULL, &in, 1, 10, &out, &err), 0);
+    assert_int_equal(out.result, STORE_ADDED);
+    char party[3];
+    assert_int_equal(store_audit_originator(f->s, id, party, &err), 0);
+    assert_string_equal(party, "MX");
+    assert_int_equal(store_audit_originator(f->s, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", party, &err), 0);
+    assert_string_equal(party, "MX");
+    assert_int_equal(store_audit_originator(f->s, "indicator--00000000-17d4-4cbf-938f-98ee46b3cd3f", party, &err), 0);
+    assert_string_equal(party, "");
+}
+
 int main(void) {
     if (sodium_init() < 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_entry_per_originator_party, setup, teardown),
         cmocka_unit_test_setup_teardown(test_proofs_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_originator_lookup, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
