@@ -134,6 +134,7 @@ typedef struct load {
     double until;
     atomic_long ok, bad;
     unsigned seed;
+    _Atomic double load_cpu;   /* CPU seconds of the load threads (the rest of the process is the server) */
 } load;
 
 static void *load_main(void *arg) {
@@ -159,6 +160,11 @@ static void *load_main(void *arg) {
     }
     atomic_fetch_add(&L->ok, ok);
     atomic_fetch_add(&L->bad, bad);
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    double mine = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9, cur = atomic_load(&L->load_cpu);
+    while (!atomic_compare_exchange_weak(&L->load_cpu, &cur, cur + mine)) {
+    }
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return NULL;
@@ -174,6 +180,7 @@ static double cpu_s(void) {
 typedef struct run_result {
     double rps;
     double cpu_us;  /* process CPU (server and load threads together) per request */
+    double srv_us;  /* the server's part: process CPU minus the load threads' */
     long bad;
     uint64_t batches, entries;
 } run_result;
@@ -190,7 +197,7 @@ static run_result measure(const char *db, int audit_on, unsigned threads, int co
     taxii_server *srv = NULL;
     enlace_err err;
     if (taxii_server_start(&cfg, &srv, &err) != 0) die(err.msg);
-    load L = {taxii_server_url(srv), coll, auth, n_objects, 0, 0, 0, (unsigned)audit_on * 7919u};
+    load L = {taxii_server_url(srv), coll, auth, n_objects, 0, 0, 0, (unsigned)audit_on * 7919u, 0};
     /* warm up a second, then measure */
     L.until = now_s() + 1.0;
     pthread_t th[256];
@@ -200,13 +207,16 @@ static run_result measure(const char *db, int audit_on, unsigned threads, int co
     if (srv->audit) audit_log_stats(srv->audit, &b0, &e0);
     atomic_store(&L.ok, 0);
     atomic_store(&L.bad, 0);
+    atomic_store(&L.load_cpu, 0);
     double t0 = now_s(), c0 = cpu_s();
     L.until = t0 + seconds;
     for (int i = 0; i < conns; i++) pthread_create(&th[i], NULL, load_main, &L);
     for (int i = 0; i < conns; i++) pthread_join(th[i], NULL);
     double dt = now_s() - t0, dc = cpu_s() - c0;
     long ok = atomic_load(&L.ok);
-    run_result r = {(double)ok / dt, ok ? dc / (double)ok * 1e6 : 0, atomic_load(&L.bad), 0, 0};
+    double srv_cpu = dc - atomic_load(&L.load_cpu);
+    run_result r = {(double)ok / dt, ok ? dc / (double)ok * 1e6 : 0, ok ? srv_cpu / (double)ok * 1e6 : 0,
+                    atomic_load(&L.bad), 0, 0};
     if (srv->audit) {
         uint64_t b1, e1;
         audit_log_stats(srv->audit, &b1, &e1);
@@ -407,7 +417,7 @@ int main(int argc, char **argv) {
 
     printf("audit: GET object by id, %d connections, %u server threads, %.0f s per run, %d rounds "
            "(off and on alternate)\n", conns, threads, seconds, rounds);
-    double best[2] = {0, 0};
+    double best[2] = {0, 0}, srv_sum[2] = {0, 0};
     uint64_t batches = 0, entries = 0;
     long bad = 0;
     long long bytes0 = store_bytes(db);
@@ -420,8 +430,9 @@ int main(int argc, char **argv) {
         for (int on = 0; on < 2; on++) {
             if (!(modes & (1 << on))) continue;
             run_result rr = measure(db, on, threads, conns, seconds, coll, auth, objects);
-            printf("audit:   round %d log %-3s %8.0f requests/s, %5.0f CPU us/request (server and load)%s\n", r + 1,
-                   on ? "on" : "off", rr.rps, rr.cpu_us, rr.bad ? " (some requests failed!)" : "");
+            printf("audit:   round %d log %-3s %8.0f requests/s, CPU us/request: %4.0f server, %4.0f with the load%s\n",
+                   r + 1, on ? "on" : "off", rr.rps, rr.srv_us, rr.cpu_us, rr.bad ? " (some requests failed!)" : "");
+            srv_sum[on] += rr.srv_us;
             if (rr.rps > best[on]) best[on] = rr.rps;
             batches += rr.batches;
             entries += rr.entries;
@@ -432,8 +443,13 @@ int main(int argc, char **argv) {
     long long bytes1 = store_bytes(db);
     printf("audit: GET object by id, requests/s: log off %.0f, log on %.0f, ratio %.2f (aim >= 0.80; best of %d)\n",
            best[0], best[1], best[0] > 0 ? best[1] / best[0] : 0, rounds);
+    if (modes == 3)
+        printf("audit: server CPU per request: log off %.0f us, log on %.0f us (+%.0f%%; mean of %d rounds)\n",
+               srv_sum[0] / rounds, srv_sum[1] / rounds,
+               srv_sum[0] > 0 ? (srv_sum[1] / srv_sum[0] - 1) * 100 : 0, rounds);
     /* key=value lines for bench/run */
-    printf("rps_off=%.0f\nrps_on=%.0f\n", best[0], best[1]);
+    printf("rps_off=%.0f\nrps_on=%.0f\nsrv_us_off=%.0f\nsrv_us_on=%.0f\n", best[0], best[1], srv_sum[0] / rounds,
+           srv_sum[1] / rounds);
     if (batches) printf("entries_per_sync=%.1f\n", (double)entries / (double)batches);
     if (size1 > size0) printf("bytes_per_entry=%.0f\n", (double)(bytes1 - bytes0) / (double)(size1 - size0));
     if (batches)
