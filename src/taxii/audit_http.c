@@ -141,8 +141,12 @@ static int entry_row(void *ctx, const store_audit_leaf *leaf) {
     enlace_buf *b = ec->b;
     enlace_buf_printf(b, "%s{\"index\":%llu,\"leaf_hash\":", ec->count++ ? "," : "", (unsigned long long)leaf->idx);
     b64(b, leaf->hash);
-    /* must-have 4: in full only about the caller's party's objects or the caller's own requests */
-    int full = (ec->who->party[0] && strcmp(leaf->about, ec->who->party) == 0) ||
+    /* must-have 4: in full only about the caller's party's objects or the caller's own requests.
+     * "About its party's objects" is shown to the party's partner node only: an entry about MX
+     * names objects of every MX organization (ids, versions, collections, who read them), and
+     * another MX organization's analyst may not even know those ids exist (security review F7).
+     * The node's own admins read everything locally with `enlace audit show`. */
+    int full = (ec->who->partner && ec->who->party[0] && strcmp(leaf->about, ec->who->party) == 0) ||
                strcmp(leaf->principal, ec->who->name) == 0;
     if (full) {
         /* the canonical bytes as a JSON string: a client hashes exactly what it decodes */

@@ -24,6 +24,8 @@ int taxii_audit_path(const char *url);
 typedef struct taxii_audit_caller {
     const char *name;    /* user name */
     const char *party;   /* its party */
+    int partner;         /* 1: a partner node's principal (role partner), the one that verifies
+                          * the log for its party */
 } taxii_audit_caller;
 
 typedef struct taxii_audit_reply {

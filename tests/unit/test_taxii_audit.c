@@ -46,12 +46,12 @@ static int teardown(void **state) {
     return 0;
 }
 
-static json_object *entries_of(fixture *f, const char *name, const char *party, int start, int end) {
+static json_object *entries_of(fixture *f, const char *name, const char *party, int partner, int start, int end) {
     char a[16], b[16];
     snprintf(a, sizeof a, "%d", start);
     snprintf(b, sizeof b, "%d", end);
     taxii_param ps[2] = {{"start", a}, {"end", b}};
-    taxii_audit_caller who = {name, party};
+    taxii_audit_caller who = {name, party, partner};
     taxii_audit_reply r = {0, ENLACE_BUF_INIT, NULL};
     taxii_audit_serve(f->s, "/enlace/v1/audit/entries", ps, 2, &who, &r, NULL);
     assert_int_equal(r.status, 200);
@@ -83,7 +83,7 @@ static void test_one_entry_per_originator_party(void **state) {
     assert_int_equal(taxii_audit_rec_append_tx(&rec, f->s, "MX", &err), 0);
     taxii_audit_rec_free(&rec);
 
-    json_object *o = entries_of(f, "luis.mora", "MX", 0, 10), *arr = NULL;
+    json_object *o = entries_of(f, "luis.mora", "MX", 0, 0, 10), *arr = NULL;
     assert_true(json_object_object_get_ex(o, "entries", &arr));
     assert_int_equal(json_object_array_length(arr), 4);
     const char *want_about[4] = {"MX", "US", "GT", "MX"};
@@ -91,49 +91,69 @@ static void test_one_entry_per_originator_party(void **state) {
                                "[[\"indicator--b\",\"v2\"],[\"indicator--d\",\"v4\"]]", "[[\"indicator--e\",\"v5\"]]"};
     for (size_t i = 0; i < 4; i++) {
         json_object *e = json_object_array_get_idx(arr, i), *data = NULL;
-        /* luis made the three reads: all his in full; the denial is about MX: in full too */
+        /* luis made the three reads: all his in full; kate's denial is about MX, but luis is a
+         * local user, not MX's partner node: its hash only (security review F7) */
+        if (i == 3) {
+            assert_false(json_object_object_get_ex(e, "data", &data));
+            continue;
+        }
         assert_true(json_object_object_get_ex(e, "data", &data));
         audit_entry_doc d;
         assert_int_equal(audit_entry_decode(json_object_get_string(data), (size_t)json_object_get_string_len(data), &d,
                                             &err), 0);
         assert_string_equal(d.e.about, want_about[i]);
-        if (i < 3) {
-            assert_string_equal(d.e.collection, "0d9f5d8a-coll");
-            assert_string_equal(d.e.decision, "allow");
-            assert_non_null(strstr(json_object_get_string(data), want_ids[i]));
-        } else {
-            assert_string_equal(d.e.decision, "deny");
-            assert_string_equal(d.e.reason, "Forbidden");
-            assert_int_equal(d.e.n_objects, 0);
-        }
+        assert_string_equal(d.e.collection, "0d9f5d8a-coll");
+        assert_string_equal(d.e.decision, "allow");
+        assert_non_null(strstr(json_object_get_string(data), want_ids[i]));
         audit_entry_doc_free(&d);
     }
     json_object_put(o);
 
-    /* kate (US): the read about US objects and her own request, not luis's MX and GT reads */
-    o = entries_of(f, "kate.doyle", "US", 0, 10);
+    /* MX's partner node: every entry about MX in full (luis's MX read, kate's denial) */
+    o = entries_of(f, "mx-node", "MX", 1, 0, 10);
     json_object_object_get_ex(o, "entries", &arr);
-    int shown[4];
     for (size_t i = 0; i < 4; i++) {
-        json_object *e = json_object_array_get_idx(arr, i), *lh = NULL, *idx = NULL;
-        shown[i] = json_object_object_get_ex(e, "data", NULL);
-        assert_true(json_object_object_get_ex(e, "leaf_hash", &lh));
-        assert_true(json_object_object_get_ex(e, "index", &idx));
-        assert_int_equal(json_object_get_int(idx), (int)i);
-        unsigned char h[32], want[32];
-        size_t n = 0;
-        assert_int_equal(sodium_base642bin(h, 32, json_object_get_string(lh), (size_t)json_object_get_string_len(lh),
-                                           NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
-        assert_int_equal(store_audit_node(f->s, 0, i, want, &err), 0);
-        assert_memory_equal(h, want, 32);
+        json_object *e = json_object_array_get_idx(arr, i), *data = NULL;
+        int has = json_object_object_get_ex(e, "data", &data);
+        assert_int_equal(has, i == 0 || i == 3);
+        if (i == 3) {
+            audit_entry_doc d;
+            assert_int_equal(audit_entry_decode(json_object_get_string(data),
+                                                (size_t)json_object_get_string_len(data), &d, &err), 0);
+            assert_string_equal(d.e.decision, "deny");
+            assert_string_equal(d.e.reason, "Forbidden");
+            assert_int_equal(d.e.n_objects, 0);
+            audit_entry_doc_free(&d);
+        }
     }
-    assert_int_equal(shown[0], 0);
-    assert_int_equal(shown[1], 1);
-    assert_int_equal(shown[2], 0);
-    assert_int_equal(shown[3], 1);
     json_object_put(o);
-    /* a GT principal sees only the GT entry */
-    o = entries_of(f, "someone", "GT", 0, 10);
+
+    /* kate (US liaison): her own request only; the US partner node: the read about US objects */
+    for (int partner = 0; partner <= 1; partner++) {
+        o = entries_of(f, partner ? "us-node" : "kate.doyle", "US", partner, 0, 10);
+        json_object_object_get_ex(o, "entries", &arr);
+        int shown[4];
+        for (size_t i = 0; i < 4; i++) {
+            json_object *e = json_object_array_get_idx(arr, i), *lh = NULL, *idx = NULL;
+            shown[i] = json_object_object_get_ex(e, "data", NULL);
+            assert_true(json_object_object_get_ex(e, "leaf_hash", &lh));
+            assert_true(json_object_object_get_ex(e, "index", &idx));
+            assert_int_equal(json_object_get_int(idx), (int)i);
+            unsigned char h[32], want[32];
+            size_t n = 0;
+            assert_int_equal(sodium_base642bin(h, 32, json_object_get_string(lh), (size_t)json_object_get_string_len(lh),
+                                               NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+            assert_int_equal(store_audit_node(f->s, 0, i, want, &err), 0);
+            assert_memory_equal(h, want, 32);
+        }
+        assert_int_equal(shown[0], 0);
+        assert_int_equal(shown[1], partner);
+        assert_int_equal(shown[2], 0);
+        assert_int_equal(shown[3], !partner);
+        json_object_put(o);
+    }
+    /* a GT partner node sees only the GT entry */
+    o = entries_of(f, "someone", "GT", 1, 0, 10);
     json_object_object_get_ex(o, "entries", &arr);
     int n_full = 0;
     for (size_t i = 0; i < 4; i++) n_full += json_object_object_get_ex(json_object_array_get_idx(arr, i), "data", NULL);
@@ -144,7 +164,7 @@ static void test_one_entry_per_originator_party(void **state) {
 static unsigned serve(fixture *f, const char *url, const char *k1, const char *v1, const char *k2, const char *v2,
                       char **body) {
     taxii_param ps[2] = {{k1, v1}, {k2, v2}};
-    taxii_audit_caller who = {"ana.ruiz", "MX"};
+    taxii_audit_caller who = {"ana.ruiz", "MX", 0};
     taxii_audit_reply r = {0, ENLACE_BUF_INIT, NULL};
     taxii_audit_serve(f->s, url, ps, k1 ? (k2 ? 2 : 1) : 0, &who, &r, NULL);
     *body = enlace_buf_steal(&r.body);
