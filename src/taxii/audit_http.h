@@ -19,8 +19,9 @@
 /* 1 when url is under /enlace/v1/audit (with or without the trailing '/'). */
 int taxii_audit_path(const char *url);
 
-/* Who asks: an entry is shown in full when it is about the caller's party (the originator of
- * the objects it names) or the caller made the request it records; else only its leaf hash. */
+/* Who asks: an entry is shown in full when the caller made the request it records, or the caller
+ * is the partner node of the party the entry is about (the originator of the objects it names);
+ * else only its leaf hash. */
 typedef struct taxii_audit_caller {
     const char *name;    /* user name */
     const char *party;   /* its party */
