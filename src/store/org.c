@@ -221,10 +221,15 @@ int store_org_add(store *s, const char *identity_id, const char *name, const cha
     /* An organization's identity id is its own (F10): if someone put an object under that id
      * before the organization was registered, the id's originator becomes the organization, so
      * the squatter can add no version and the organization can. */
-    static const char *const CLAIM[2] = {
+    /* Its versions' pending marking references move with them: only the new originator's
+     * definitions may resolve them from now on (F6); those it posted already do not come
+     * again, so such a reference stays at the AMBER floor (fail closed). */
+    static const char *const CLAIM[3] = {
         "UPDATE origin SET org = ?2, party = ?3 WHERE id = ?1",
+        "UPDATE unresolved_ref SET org = ?2 WHERE obj IN "
+        "(SELECT rowid FROM object INDEXED BY object_node WHERE id = ?1 AND unres > 0)",
         "UPDATE object INDEXED BY object_node SET orig_org = ?2, orig_party = ?3 WHERE id = ?1"};
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         if (!(st = q(s, CLAIM[k], err))) goto io;
         sqlite3_bind_text(st, 1, identity_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, rowid);

@@ -36,9 +36,16 @@
  *   tombstone(id)          purged ids (never taken in again) and the purge record
  *   marking_tlp(id)        every marking-definition seen, its TLP level (-1: none) and its
  *                          originator organization
+ *   unresolved_ref(org, ref, obj)  a marking reference of version obj (originated by org) that
+ *                          no marking-definition of org resolved when it was stored; org's
+ *                          definition of ref, when it arrives, re-resolves exactly these rows
+ *                          and removes them (a delete of the version removes them too)
  * Per object version (row of `object`):
  *   orig_org, orig_party   copy of origin (constant per id) so the predicate reads one row
  *   tlp                    canonical TLP (0..4), NULL when the version carries none
+ *   tlp_base, unres        the TLP without the AMBER floor of unresolved references (NULL:
+ *                          none) and how many references are still unresolved (tlp is
+ *                          max(tlp_base, AMBER) while unres > 0, else tlp_base)
  *   rel_to, rel_orgs       comma-framed lists (",MX,US,"), NULL when absent
  *   orcon, vetted_only, review_by (microseconds, 0 = none)
  *   l_tlp .. l_review      the same six for the id's latest version on the NODE (newest version
@@ -102,6 +109,17 @@ const char STORE_MIGRATION_POLICY[] =
     "  org INTEGER NOT NULL"
     ") WITHOUT ROWID;"
 
+    /* marking references still unresolved, keyed by the referencing version's originator: a
+     * definition posted after the objects that use it (ATT&CK puts its statement last; a push
+     * comes in batches) re-resolves them; obj_rowid finds a deleted version's rows */
+    "CREATE TABLE unresolved_ref ("
+    "  org INTEGER NOT NULL,"
+    "  ref TEXT NOT NULL,"
+    "  obj INTEGER NOT NULL,"
+    "  PRIMARY KEY (org, ref, obj)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX unresolved_ref_obj ON unresolved_ref(obj);"
+
     "ALTER TABLE collection ADD COLUMN default_tlp INTEGER NOT NULL DEFAULT -1;"
 
     /* the node's own party and organization, from what `enlace init` wrote in meta */
@@ -141,6 +159,13 @@ const char STORE_MIGRATION_POLICY[] =
     "ALTER TABLE object ADD COLUMN l_orcon INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE object ADD COLUMN l_vetted_only INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE object ADD COLUMN l_review_by INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE object ADD COLUMN tlp_base INTEGER;"
+    "ALTER TABLE object ADD COLUMN unres INTEGER NOT NULL DEFAULT 0;"
+    /* a version deleted (DELETE, purge, a collection's cascade) takes its pending references
+     * along, so that no row outlives it (rowids may be reused) */
+    "CREATE TRIGGER object_unresolved_del AFTER DELETE ON object WHEN old.unres > 0 BEGIN "
+    "  DELETE FROM unresolved_ref WHERE obj = old.rowid; "
+    "END;"
     /* ids in lower case; the version flags of ids that merged are recomputed */
     "CREATE TEMP TABLE upgrade_lc(id TEXT PRIMARY KEY) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO temp.upgrade_lc SELECT lower(id) FROM object WHERE id <> lower(id);"
@@ -182,6 +207,8 @@ typedef struct up_marks {
     char rel_orgs[sizeof ((stix_marking *)0)->releasable_to_orgs];
     int orcon, vetted_only;
     int64_t review_by;
+    int base;                         /* tlp without the AMBER floor of unresolved refs */
+    int unres;                        /* references no stored definition resolves */
     int any;                          /* 0: nothing to write (the columns' defaults) */
 } up_marks;
 
@@ -206,7 +233,7 @@ static void lower_copy(char *dst, size_t n, const char *src) {
 }
 
 int store_migration_policy_after(sqlite3 *db) {
-    sqlite3_stmt *sel = NULL, *put = NULL, *get = NULL, *upd = NULL;
+    sqlite3_stmt *sel = NULL, *put = NULL, *get = NULL, *upd = NULL, *unr = NULL;
     int rc = SQLITE_OK;
     long bad = 0;
     up_marks *batch = calloc(UP_BATCH, sizeof *batch);
@@ -239,7 +266,10 @@ int store_migration_policy_after(sqlite3 *db) {
                                      "LIMIT 256", -1, &sel, NULL)) ||
         (rc = sqlite3_prepare_v2(db, "SELECT tlp FROM marking_tlp WHERE id = ?1 AND org = ?2", -1, &get, NULL)) ||
         (rc = sqlite3_prepare_v2(db, "UPDATE object SET tlp = ?2, rel_to = ?3, rel_orgs = ?4, orcon = ?5, "
-                                     "vetted_only = ?6, review_by = ?7 WHERE rowid = ?1", -1, &upd, NULL)))
+                                     "vetted_only = ?6, review_by = ?7, tlp_base = ?8, unres = ?9 "
+                                     "WHERE rowid = ?1", -1, &upd, NULL)) ||
+        (rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO unresolved_ref(org, ref, obj) VALUES (?1, ?2, ?3)",
+                                 -1, &unr, NULL)))
         goto done;
     int64_t after = 0;
     for (;;) {
@@ -249,35 +279,53 @@ int store_migration_policy_after(sqlite3 *db) {
             up_marks *m = &batch[n++];
             memset(m, 0, sizeof *m);
             m->rowid = sqlite3_column_int64(sel, 0);
-            m->tlp = STIX_TLP_NONE;
+            m->tlp = m->base = STIX_TLP_NONE;
             int64_t org = sqlite3_column_int64(sel, 2);
             json_object *o = parse_body((const char *)sqlite3_column_text(sel, 1), sqlite3_column_bytes(sel, 1));
             stix_marking mk;
             char reason[256];
             memset(&mk, 0, sizeof mk);
             if (!o || stix_marking_extract(o, &mk, reason, sizeof reason) != 0) {
-                m->tlp = STIX_TLP_RED; /* fail closed: we cannot tell what its author meant */
+                m->tlp = m->base = STIX_TLP_RED; /* fail closed: we cannot tell what its author meant */
                 m->any = 1;
                 bad++;
                 json_object_put(o);
                 continue;
             }
             json_object_put(o);
-            m->tlp = mk.tlp;
+            m->base = mk.tlp;
             for (size_t i = 0; i < mk.n_unknown && i < STIX_MARKING_MAX_UNKNOWN; i++) {
                 char ref[STIX_MARKING_ID_LEN];
                 lower_copy(ref, sizeof ref, mk.unknown_refs[i]);
                 sqlite3_bind_text(get, 1, ref, -1, SQLITE_TRANSIENT);
                 sqlite3_bind_int64(get, 2, org);
                 int r2 = sqlite3_step(get);
-                int t = r2 == SQLITE_ROW ? sqlite3_column_int(get, 0) : STIX_TLP_AMBER; /* unresolved */
+                int t = r2 == SQLITE_ROW ? sqlite3_column_int(get, 0) : STIX_TLP_NONE;
                 sqlite3_reset(get);
                 if (r2 != SQLITE_ROW && r2 != SQLITE_DONE) {
                     rc = r2;
                     goto done;
                 }
-                if (t > m->tlp) m->tlp = t;
+                if (r2 == SQLITE_ROW) {
+                    if (t > m->base) m->base = t;
+                    continue;
+                }
+                /* unresolved: AMBER at least, and pending until org's definition arrives (the
+                 * rows are another table's, so the scan of object goes on undisturbed) */
+                sqlite3_bind_int64(unr, 1, org);
+                sqlite3_bind_text(unr, 2, ref, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(unr, 3, m->rowid);
+                r2 = sqlite3_step(unr);
+                int added = sqlite3_changes(db) > 0;
+                sqlite3_reset(unr);
+                if (r2 != SQLITE_DONE) {
+                    rc = r2;
+                    goto done;
+                }
+                m->unres += added;
             }
+            m->tlp = m->base;
+            if (m->unres && m->tlp < STIX_TLP_AMBER) m->tlp = STIX_TLP_AMBER;
             m->has_rel_to = mk.has_releasable_to != 0;
             if (m->has_rel_to) snprintf(m->rel_to, sizeof m->rel_to, "%s", mk.releasable_to);
             m->has_rel_orgs = mk.has_releasable_to_orgs != 0;
@@ -304,6 +352,9 @@ int store_migration_policy_after(sqlite3 *db) {
             sqlite3_bind_int(upd, 5, m->orcon);
             sqlite3_bind_int(upd, 6, m->vetted_only);
             sqlite3_bind_int64(upd, 7, m->review_by);
+            if (m->base == STIX_TLP_NONE) sqlite3_bind_null(upd, 8);
+            else sqlite3_bind_int(upd, 8, m->base);
+            sqlite3_bind_int(upd, 9, m->unres);
             int r2 = sqlite3_step(upd);
             sqlite3_reset(upd);
             if (r2 != SQLITE_DONE) {
@@ -330,6 +381,7 @@ done:
     sqlite3_finalize(put);
     sqlite3_finalize(get);
     sqlite3_finalize(upd);
+    sqlite3_finalize(unr);
     free(batch);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }

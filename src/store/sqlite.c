@@ -31,7 +31,7 @@ enum {
     ST_OBJ_MATCH, ST_OBJ_MATCH_NV, ST_OBJ_EXTREMES, ST_OBJ_BY_ROWID, ST_OBJ_INSERT, ST_OBJ_FLAGS,
     ST_CLR_LAST_S, ST_CLR_FIRST_S, ST_CLR_LAST_A, ST_CLR_FIRST_A, ST_CLR_TOP, ST_OBJ_COUNT,
     ST_TOMB_GET, ST_ORIGIN_GET, ST_ORIGIN_PUT, ST_ORG_BY_IDENT, ST_MD_GET, ST_MD_PUT,
-    ST_LATEST_MARKS, ST_COPY_LATEST,
+    ST_LATEST_MARKS, ST_COPY_LATEST, ST_UNRES_PUT, ST_UNRES_IDS, ST_UNRES_APPLY, ST_UNRES_DEL,
     ST__COUNT
 };
 
@@ -97,9 +97,9 @@ static const char *const FIXED_SQL[ST__COUNT] = {
     [ST_OBJ_INSERT] = "INSERT INTO object(coll, id, type, spec_version, version, version_key, sco_nv, "
                       "date_added, is_top_spec, is_last_s, is_first_s, is_last_a, is_first_a, body, "
                       "orig_org, orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by, "
-                      "l_tlp, l_rel_to, l_rel_orgs, l_orcon, l_vetted_only, l_review_by) "
+                      "l_tlp, l_rel_to, l_rel_orgs, l_orcon, l_vetted_only, l_review_by, tlp_base, unres) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                      "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+                      "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
     /* take a flag from the one row that held it before a new version displaced it */
     [ST_CLR_LAST_S] = "UPDATE object SET is_last_s = 0 WHERE coll = ?1 AND id = ?2 AND spec_version = ?3 AND version_key = ?4",
     [ST_CLR_FIRST_S] = "UPDATE object SET is_first_s = 0 WHERE coll = ?1 AND id = ?2 AND spec_version = ?3 AND version_key = ?4",
@@ -144,6 +144,21 @@ static const char *const FIXED_SQL[ST__COUNT] = {
                        "WHERE id = ?1 AND NOT "
                        "(l_tlp IS ?2 AND l_rel_to IS ?3 AND l_rel_orgs IS ?4 AND l_orcon = ?5 AND "
                        "l_vetted_only = ?6 AND l_review_by = ?7)",
+    /* a version's marking reference that did not resolve when it was stored: kept under the
+     * version's originator, so that the originator's marking-definition, when it arrives,
+     * finds exactly the versions it resolves (primary key range (org, ref)) */
+    [ST_UNRES_PUT] = "INSERT OR IGNORE INTO unresolved_ref(org, ref, obj) VALUES (?1, ?2, ?3)",
+    [ST_UNRES_IDS] = "SELECT o.id FROM unresolved_ref u JOIN object o ON o.rowid = u.obj "
+                     "WHERE u.org = ?1 AND u.ref = ?2",
+    /* ref of originator ?1 now resolves to level ?3 (-1: none): fold it into tlp_base, one
+     * reference fewer is pending, and the AMBER floor stays only while another one is */
+    [ST_UNRES_APPLY] = "UPDATE object SET "
+                       "tlp_base = CASE WHEN ?3 > ifnull(tlp_base, -1) THEN ?3 ELSE tlp_base END, "
+                       "tlp = CASE WHEN unres > 1 THEN max(ifnull(tlp_base, -1), ?3, 2) "
+                       "  WHEN ?3 > ifnull(tlp_base, -1) THEN ?3 ELSE tlp_base END, "
+                       "unres = unres - 1 "
+                       "WHERE rowid IN (SELECT obj FROM unresolved_ref WHERE org = ?1 AND ref = ?2)",
+    [ST_UNRES_DEL] = "DELETE FROM unresolved_ref WHERE org = ?1 AND ref = ?2",
 };
 
 /* Prepared query statements are cached by SQL text (so a row callback must not run a query of
@@ -903,8 +918,6 @@ typedef struct put_env {
     int64_t actor_org;
     char actor_party[POLICY_PARTY_LEN];
     int from_partner;
-    const store_object_in *objs;
-    size_t n;
     char **dirty;            /* ids (lower case, malloc'd) to refresh_latest at the end */
     size_t n_dirty, cap_dirty;
 } put_env;
@@ -1020,16 +1033,16 @@ static int author_of(store *s, const put_env *e, const store_object_in *o, const
     return 0;
 }
 
-/* The TLP level marking-definition ref stands for in an object originated by orig_org: a
- * marking-definition of the same originator stored earlier (marking_tlp), else one in this
- * envelope that the same originator puts on the node (F6). *resolved = 0 when neither: the
- * caller fails closed. *tlp is STIX_TLP_NONE for a resolved definition of no TLP level. */
-static int resolve_ref(store *s, const put_env *e, const char *ref, int64_t orig_org, int *tlp,
-                       int *resolved, enlace_err *err) {
+/* The TLP level marking-definition ref (lower case) stands for in an object originated by
+ * orig_org: a marking-definition of the same originator stored earlier (marking_tlp; one put
+ * earlier in the same envelope is stored already) (F6). *resolved = 0 when none: the caller
+ * fails closed and keeps the reference pending (unresolved_ref), so that the definition, when
+ * its originator posts it later in this envelope or in another, re-resolves the version
+ * (md_register). *tlp is STIX_TLP_NONE for a resolved definition of no TLP level. */
+static int resolve_ref(store *s, const char *lref, int64_t orig_org, int *tlp, int *resolved,
+                       enlace_err *err) {
     *tlp = STIX_TLP_NONE;
     *resolved = 0;
-    char lref[STIX_ID_MAX];
-    if (store_id_lower(ref, lref, sizeof lref)) return 0;
     sqlite3_stmt *st = stmt(s, ST_MD_GET, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_text(st, 1, lref, -1, SQLITE_STATIC);
@@ -1041,42 +1054,54 @@ static int resolve_ref(store *s, const put_env *e, const char *ref, int64_t orig
     }
     stmt_done(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, err, "marking lookup");
-    for (size_t i = 0; i < e->n; i++) {
-        const store_object_in *m = &e->objs[i];
-        char mid[STIX_ID_MAX];
-        if (!m->id || !m->type || strcmp(m->type, "marking-definition") != 0 ||
-            store_id_lower(m->id, mid, sizeof mid) || strcmp(mid, lref) != 0)
-            continue;
-        int64_t morg = 0;
-        char mparty[POLICY_PARTY_LEN];
-        int new_origin, refused;
-        int code = author_of(s, e, m, mid, &morg, mparty, &new_origin, &refused, err);
-        if (code) return code;
-        if (refused || morg != orig_org) continue;
-        *resolved = 1;
-        if (m->md_tlp > *tlp) *tlp = m->md_tlp;
-    }
     return 0;
 }
 
+/* A version's references that did not resolve (lower case), and its TLP without their AMBER
+ * floor: what md_register needs to re-resolve it later. */
+typedef struct pending_refs {
+    int base;       /* fixed TLP ids and resolved references (STIX_TLP_NONE: none) */
+    size_t n;
+    char ref[STIX_MARKING_MAX_UNKNOWN][STIX_MARKING_ID_LEN];
+} pending_refs;
+
 /* The policy columns of o, originated by orig_org: its marking, with references to
  * marking-definitions resolved; the most restrictive level wins (issue 3 "Markings"). A
- * reference that does not resolve (unknown, or defined by another organization) counts as at
- * least AMBER: we cannot tell what it asks (F6). */
-static int marks_of(store *s, const put_env *e, const store_object_in *o, int64_t orig_org, marks *m,
+ * reference that does not resolve (not posted yet, or defined by another organization) counts
+ * as at least AMBER: we cannot tell what it asks (F6); it goes to *p (once, lower case) with the
+ * level without that floor, for put_one to keep pending. No statement beyond one marking_tlp
+ * probe per reference. */
+static int marks_of(store *s, const store_object_in *o, int64_t orig_org, marks *m, pending_refs *p,
                     enlace_err *err) {
     memset(m, 0, sizeof *m);
     m->tlp = POLICY_TLP_NONE;
+    p->base = STIX_TLP_NONE;
+    p->n = 0;
     const stix_marking *k = o->marking;
     if (!k) return 0;
-    m->tlp = k->tlp;
+    p->base = k->tlp;
     for (size_t i = 0; i < k->n_unknown && i < STIX_MARKING_MAX_UNKNOWN; i++) {
         int t, resolved;
-        int code = resolve_ref(s, e, k->unknown_refs[i], orig_org, &t, &resolved, err);
-        if (code) return code;
-        if (!resolved && t < STIX_TLP_AMBER) t = STIX_TLP_AMBER;
-        if (t > m->tlp) m->tlp = t;
+        char *lref = p->ref[p->n];
+        if (store_id_lower(k->unknown_refs[i], lref, STIX_MARKING_ID_LEN)) {
+            /* longer than any stored id: it can never resolve */
+            snprintf(lref, STIX_MARKING_ID_LEN, "%.*s", STIX_MARKING_ID_LEN - 1, k->unknown_refs[i]);
+            resolved = 0;
+            t = STIX_TLP_NONE;
+        } else {
+            int code = resolve_ref(s, lref, orig_org, &t, &resolved, err);
+            if (code) return code;
+        }
+        if (resolved) {
+            if (t > p->base) p->base = t;
+            continue;
+        }
+        size_t j = 0;
+        while (j < p->n && strcmp(p->ref[j], lref) != 0) j++;
+        if (j == p->n) p->n++; /* pending once, whatever case it came in */
     }
+    m->tlp = p->base;
+    if (p->n && m->tlp < STIX_TLP_AMBER) m->tlp = STIX_TLP_AMBER;
     m->has_rel_to = k->has_releasable_to != 0;
     if (m->has_rel_to) snprintf(m->rel_to, sizeof m->rel_to, "%s", k->releasable_to);
     m->has_rel_orgs = k->has_releasable_to_orgs != 0;
@@ -1114,15 +1139,48 @@ static int originate(store *s, const put_env *e, const store_object_in *o, const
 }
 
 /* Every marking-definition is registered with its originator (tlp -1: it defines no level), so
- * that references from the same originator's objects resolve (F6). */
-static int md_register(store *s, const store_object_in *o, const char *id, int64_t orig_org, enlace_err *err) {
+ * that references from the same originator's objects resolve (F6). Versions of the same
+ * originator stored before it (in an earlier envelope, or earlier in this one) whose reference
+ * to it was pending resolve now: their TLP becomes what their fixed ids and resolved
+ * references give, the AMBER floor staying only while another reference is pending, and
+ * their ids are marked for the refresh of the latest markings at the end of the envelope
+ * (once per id). One probe of unresolved_ref when nothing is pending; otherwise O(rows
+ * resolved). Another organization's definition of the id touches nothing: marking_tlp keeps
+ * the id's originator, and pending rows are keyed by the versions' originator. */
+static int md_register(store *s, put_env *e, const store_object_in *o, const char *id, int64_t orig_org,
+                       enlace_err *err) {
     if (strcmp(o->type, "marking-definition") != 0) return 0;
     sqlite3_stmt *st = stmt(s, ST_MD_PUT, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, o->md_tlp < STIX_TLP_CLEAR ? STIX_TLP_NONE : o->md_tlp);
     sqlite3_bind_int64(st, 3, orig_org);
-    return step_done(s, st, "marking-definition", err);
+    int code = step_done(s, st, "marking-definition", err);
+    if (code) return code;
+    /* the level the id now defines for orig_org (the most restrictive registered) */
+    int tlp, resolved;
+    if ((code = resolve_ref(s, id, orig_org, &tlp, &resolved, err)) || !resolved) return code;
+    if (!(st = stmt(s, ST_UNRES_IDS, err))) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, orig_org);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
+        if ((code = dirty_add(e, (const char *)sqlite3_column_text(st, 0), err))) break;
+    }
+    if (!code && rc != SQLITE_DONE) code = db_fail(s, err, "pending markings");
+    stmt_done(st);
+    if (code || n == 0) return code;
+    if (!(st = stmt(s, ST_UNRES_APPLY, err))) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, orig_org);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, tlp < STIX_TLP_CLEAR ? STIX_TLP_NONE : tlp);
+    if ((code = step_done(s, st, "pending markings", err))) return code;
+    if (!(st = stmt(s, ST_UNRES_DEL, err))) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, orig_org);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    return step_done(s, st, "pending markings", err);
 }
 
 /* Store or match one object inside the open envelope transaction. *last is the collection's
@@ -1180,7 +1238,7 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
             snprintf(out->reason, sizeof out->reason,
                      "a different object is already stored under this id and version");
         stmt_done(st);
-        return same ? md_register(s, o, id, orig_org, err) : 0;
+        return same ? md_register(s, e, o, id, orig_org, err) : 0;
     }
 
     /* A new version: strictly after everything before it in the collection (invariant 2). */
@@ -1225,9 +1283,10 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
      * versions, in every collection, need a new copy (once, at the end of the envelope). A
      * version of the same instant as the latest becomes the latest (stored last). */
     marks own, latest;
+    pending_refs pend;
     char latest_key[STIX_TIME_KEY_MAX + 8];
     int have_latest = 0;
-    if ((code = marks_of(s, e, o, orig_org, &own, err)) ||
+    if ((code = marks_of(s, o, orig_org, &own, &pend, err)) ||
         (code = latest_marks(s, id, &latest, latest_key, &have_latest, err)))
         return code;
     int becomes_latest = !have_latest || strcmp(key, latest_key) >= 0;
@@ -1274,7 +1333,20 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
     sqlite3_bind_text(st, 16, orig_party, -1, SQLITE_STATIC);
     marks_bind(st, 17, &own);
     marks_bind(st, 23, lm);
+    if (pend.base == STIX_TLP_NONE) sqlite3_bind_null(st, 29);
+    else sqlite3_bind_int(st, 29, pend.base);
+    sqlite3_bind_int(st, 30, (int)pend.n);
     if ((code = step_done(s, st, "object insert", err))) return code;
+    if (pend.n) {
+        int64_t rowid = sqlite3_last_insert_rowid(s->db);
+        for (size_t i = 0; i < pend.n; i++) {
+            if (!(st = stmt(s, ST_UNRES_PUT, err))) return ENLACE_EIO;
+            sqlite3_bind_int64(st, 1, orig_org);
+            sqlite3_bind_text(st, 2, pend.ref[i], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, rowid);
+            if ((code = step_done(s, st, "pending markings", err))) return code;
+        }
+    }
     if (new_origin) {
         st = stmt(s, ST_ORIGIN_PUT, err);
         if (!st) return ENLACE_EIO;
@@ -1284,7 +1356,7 @@ static int put_one(store *s, put_env *e, int64_t coll, const store_object_in *o,
         sqlite3_bind_int64(st, 4, da);
         if ((code = step_done(s, st, "origin", err))) return code;
     }
-    if ((code = md_register(s, o, id, orig_org, err))) return code;
+    if ((code = md_register(s, e, o, id, orig_org, err))) return code;
     *last = da;
     out->result = STORE_ADDED;
     snprintf(out->version, sizeof out->version, "%s", version);
@@ -1368,8 +1440,6 @@ static int put_envelope(store *s, int64_t coll_rowid, const store_actor *actor,
         tx_rollback(s);
         return code;
     }
-    e.objs = objs;
-    e.n = n;
     sqlite3_stmt *st = stmt(s, ST_COLL_LAST, err);
     if (!st) {
         tx_rollback(s);

@@ -578,6 +578,19 @@ static void test_upgrade_reads_markings_and_users(void **state) {
     store_put_outcome out;
     assert_int_equal(store_put_objects(s, 1, &uin, &in, 1, 50, &out, &err), 0);
     assert_int_equal(out.result, STORE_REFUSED);
+    /* the unknown reference stayed pending through the upgrade: the node's organization's
+     * statement definition of that id, posted now, resolves it (no TLP level: the collection's
+     * default CLEAR), and DEA's liaison sees it */
+    const char *md_id = "marking-definition--0a1b2c3d-4e5f-4a6b-8c7d-0000000000ff";
+    const char *md_body = "{\"type\":\"marking-definition\",\"definition_type\":\"statement\"}";
+    store_object_in md = {.id = md_id, .type = "marking-definition", .spec_version = "2.1", .has_version = 1,
+                          .version = "2021-03-01T00:00:00.000Z", .version_key = "2021-03-01T00:00:00",
+                          .body = md_body, .body_len = strlen(md_body), .md_tlp = STIX_TLP_NONE};
+    assert_int_equal(store_put_objects(s, 1, NULL, &md, 1, 60, &out, &err), 0);
+    assert_int_equal(out.result, STORE_ADDED);
+    got gk2 = {0};
+    assert_int_equal(store_query_objects(s, &q, collect_ids, &gk2, &more, &err), 0);
+    assert_true(seen_id(gk2.ids, gk2.n, OLD_UNKNOWN));
     store_close(s);
 }
 

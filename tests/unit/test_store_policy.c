@@ -812,6 +812,218 @@ static void test_identity_squatting(void **state) {
     assert_int_equal(g.orig_org[1], h);
 }
 
+/* ---- marking-definitions posted after the objects that use them ------------------------------ */
+
+#define MD_LATE_S "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168" /* ATT&CK's statement */
+#define MD_LATE_R "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-0000000000a1"
+#define MD_LATE_P "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-0000000000a2"
+#define MD_LATE_Q "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-0000000000a3"
+
+/* One integer from SQL on the store's connection. */
+static int64_t sql_int(fixture *f, const char *sql, const char *arg) {
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_sqlite(f->s), sql, -1, &st, NULL), SQLITE_OK);
+    if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* A marking-definition (md_tlp the level it defines, STIX_TLP_NONE for a statement). */
+static store_put_outcome put_md(fixture *f, int64_t coll, int64_t org, const char *id, const char *ts, int md_tlp) {
+    obj o;
+    mkobj(&o, id, ts, STIX_TLP_NONE, NULL);
+    o.in.md_tlp = md_tlp;
+    return put_as(f, coll, org, 0, &o);
+}
+
+/* A reference that does not resolve when its object is stored stays pending: the originator's
+ * definition, posted in a later envelope (or later in the same one), re-resolves it; another
+ * organization's definition of the same id changes nothing. */
+static void test_definitions_posted_later(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    policy_principal kate = test_principal(POLICY_LIAISON, f->dea, "DEA", "US", "MX");
+    policy_principal luis = test_principal(POLICY_USER, f->uin7, "UIN-7", "MX", "MX");
+    assert_int_equal(store_collection_set_default_tlp(f->s, f->coll, POLICY_TLP_CLEAR, &err), 0);
+    obj o;
+    /* ATT&CK-like: SSPC pushes objects referencing its statement (no TLP otherwise; A in two
+     * versions, one per collection), the statement comes in a later envelope */
+    mkobj(&o, ID_A, T1, STIX_TLP_NONE, NULL);
+    ref_to(&o, MD_LATE_S);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    mkobj(&o, ID_A, T2, STIX_TLP_NONE, NULL);
+    ref_to(&o, upper(MD_LATE_S));
+    assert_int_equal(put_as(f, f->coll2, f->sspc, 0, &o).result, STORE_ADDED);
+    mkobj(&o, ID_B, T1, STIX_TLP_CLEAR, NULL);
+    ref_to(&o, MD_LATE_S);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    /* ... and one that also references a RED definition to come, and one with two statements
+     * of which only one will come */
+    mkobj(&o, ID_C, T1, STIX_TLP_CLEAR, NULL);
+    ref_to(&o, MD_LATE_S);
+    ref_to(&o, MD_LATE_R);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    mkobj(&o, ID_D, T1, STIX_TLP_NONE, NULL);
+    ref_to(&o, MD_LATE_P);
+    ref_to(&o, MD_LATE_Q);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    /* FGR's object referencing the same statement id */
+    mkobj(&o, ID_E, T1, STIX_TLP_NONE, NULL);
+    ref_to(&o, MD_LATE_S);
+    assert_int_equal(put_as(f, f->coll, f->fgr, 0, &o).result, STORE_ADDED);
+    /* unresolved: AMBER, seen by the same party, not by DEA's liaison */
+    seen g = query(f, f->coll, &kate, STORE_V_ALL, NULL);
+    assert_int_equal(g.n, 0);
+    g = query(f, f->coll, &luis, STORE_V_ALL, NULL);
+    assert_int_equal(g.n, 5);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM unresolved_ref", NULL), 8);
+
+    /* another organization's definition of the statement id (FGR posts it first, so it is
+     * FGR's) resolves FGR's object only: SSPC's stay AMBER */
+    assert_int_equal(put_md(f, f->coll2, f->fgr, MD_LATE_S, T1, STIX_TLP_NONE).result, STORE_ADDED);
+    g = query(f, f->coll, &kate, STORE_V_ALL, NULL);
+    assert_int_equal(g.n, 1);
+    assert_true(has(&g, ID_E));
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM unresolved_ref", NULL), 7);
+    /* and SSPC may not post it then (the id is FGR's): its objects stay AMBER */
+    assert_int_equal(put_md(f, f->coll2, f->sspc, MD_LATE_S, T2, STIX_TLP_NONE).result, STORE_REFUSED);
+    assert_false(has((seen[]){query(f, f->coll, &kate, STORE_V_ALL, NULL)}, ID_A));
+    /* FGR defining P as CLEAR does not touch SSPC's D either */
+    assert_int_equal(put_md(f, f->coll2, f->fgr, MD_LATE_P, T1, STIX_TLP_CLEAR).result, STORE_ADDED);
+    assert_false(has((seen[]){query(f, f->coll, &kate, STORE_V_ALL, NULL)}, ID_D));
+    assert_int_equal(sql_int(f, "SELECT tlp FROM object WHERE id = ?1", ID_D), STIX_TLP_AMBER);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM unresolved_ref", NULL), 7);
+}
+
+/* The same, with definitions SSPC owns: statements open the objects up to their own TLP, a RED
+ * definition hides them at once, two pending references need both. */
+static void test_definitions_posted_later_resolve(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    policy_principal kate = test_principal(POLICY_LIAISON, f->dea, "DEA", "US", "MX");
+    policy_principal luis = test_principal(POLICY_USER, f->uin7, "UIN-7", "MX", "MX");
+    policy_principal ana = test_principal(POLICY_USER, f->sspc, "SSPC", "MX", "MX");
+    assert_int_equal(store_collection_set_default_tlp(f->s, f->coll, POLICY_TLP_CLEAR, &err), 0);
+    assert_int_equal(store_collection_set_default_tlp(f->s, f->coll2, POLICY_TLP_CLEAR, &err), 0);
+    obj o;
+    mkobj(&o, ID_A, T1, STIX_TLP_NONE, NULL);
+    ref_to(&o, MD_LATE_S);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    mkobj(&o, ID_A, T2, STIX_TLP_NONE, NULL);
+    ref_to(&o, upper(MD_LATE_S));
+    assert_int_equal(put_as(f, f->coll2, f->sspc, 0, &o).result, STORE_ADDED);
+    mkobj(&o, ID_B, T1, STIX_TLP_GREEN, NULL);
+    ref_to(&o, MD_LATE_S);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    mkobj(&o, ID_C, T1, STIX_TLP_CLEAR, NULL);
+    ref_to(&o, MD_LATE_R);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    mkobj(&o, ID_D, T1, STIX_TLP_NONE, NULL);
+    ref_to(&o, MD_LATE_P);
+    ref_to(&o, MD_LATE_Q);
+    assert_int_equal(put_as(f, f->coll, f->sspc, 0, &o).result, STORE_ADDED);
+    assert_int_equal(query(f, f->coll, &kate, STORE_V_ALL, NULL).n, 0);
+    assert_int_equal(query(f, f->coll2, &kate, STORE_V_ALL, NULL).n, 0);
+    assert_true(has((seen[]){query(f, f->coll, &luis, STORE_V_ALL, NULL)}, ID_C));
+
+    /* the statement arrives (in another collection, a later envelope): A (both versions, both
+     * collections: the latest copies were refreshed) is CLEAR by default, B its own GREEN */
+    assert_int_equal(put_md(f, f->coll2, f->sspc, MD_LATE_S, T1, STIX_TLP_NONE).result, STORE_ADDED);
+    seen g = query(f, f->coll, &kate, STORE_V_ALL, NULL);
+    assert_int_equal(g.n, 1);
+    assert_true(has(&g, ID_A));
+    g = query(f, f->coll2, &kate, STORE_V_ALL, NULL);
+    assert_true(has(&g, ID_A));
+    assert_true(has(&g, MD_LATE_S));
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM object WHERE id = ?1 AND tlp IS NULL AND l_tlp IS NULL "
+                                "AND unres = 0", ID_A), 2);
+    assert_int_equal(sql_int(f, "SELECT tlp FROM object WHERE id = ?1", ID_B), STIX_TLP_GREEN);
+    assert_true(has((seen[]){query(f, f->coll, &luis, STORE_V_ALL, NULL)}, ID_B));
+
+    /* a TLP:RED definition arriving later makes C RED: hidden from its own party at once */
+    assert_int_equal(put_md(f, f->coll2, f->sspc, MD_LATE_R, T1, STIX_TLP_RED).result, STORE_ADDED);
+    assert_false(has((seen[]){query(f, f->coll, &luis, STORE_V_ALL, NULL)}, ID_C));
+    assert_true(has((seen[]){query(f, f->coll, &ana, STORE_V_ALL, NULL)}, ID_C));
+    assert_int_equal(sql_int(f, "SELECT l_tlp FROM object WHERE id = ?1", ID_C), STIX_TLP_RED);
+
+    /* two pending references, one arrives: still the AMBER floor; the other too: open */
+    assert_int_equal(put_md(f, f->coll2, f->sspc, MD_LATE_P, T1, STIX_TLP_NONE).result, STORE_ADDED);
+    assert_false(has((seen[]){query(f, f->coll, &kate, STORE_V_ALL, NULL)}, ID_D));
+    assert_int_equal(sql_int(f, "SELECT unres FROM object WHERE id = ?1", ID_D), 1);
+    assert_int_equal(put_md(f, f->coll2, f->sspc, MD_LATE_Q, T1, STIX_TLP_NONE).result, STORE_ADDED);
+    assert_true(has((seen[]){query(f, f->coll, &kate, STORE_V_ALL, NULL)}, ID_D));
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM unresolved_ref", NULL), 0);
+
+    /* later in the same envelope, and a delete takes the pending rows along */
+    obj env[3];
+    mkobj(&env[0], ID_E, T1, STIX_TLP_NONE, NULL);
+    ref_to(&env[0], "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-0000000000a4");
+    mkobj(&env[1], ID_F, T1, STIX_TLP_NONE, NULL);
+    ref_to(&env[1], "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-0000000000a5");
+    mkobj(&env[2], "marking-definition--7a1b2c3d-4e5f-4a6b-8c7d-0000000000a4", T1, STIX_TLP_NONE, NULL);
+    store_object_in in[3];
+    for (int i = 0; i < 3; i++) {
+        fix(&env[i]);
+        in[i] = env[i].in;
+    }
+    store_put_outcome outs[3];
+    store_actor sspc = {.org_rowid = f->sspc};
+    assert_int_equal(store_put_objects(f->s, f->coll, &sspc, in, 3, NOW, outs, &err), 0);
+    g = query(f, f->coll, &kate, STORE_V_ALL, NULL);
+    assert_true(has(&g, ID_E));
+    assert_false(has(&g, ID_F));
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM unresolved_ref", NULL), 1);
+    store_query d = {.coll_rowid = f->coll, .object_id = ID_F, .principal = &ana};
+    size_t nd = 0;
+    assert_int_equal(store_delete_object(f->s, &d, &nd, &err), 0);
+    assert_int_equal(nd, 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM unresolved_ref", NULL), 0);
+}
+
+/* 10 000 versions of one id waiting for one definition: it resolves them in one statement and
+ * refreshes the id once. */
+static void test_many_versions_resolve_later(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    enum { N = 10000 };
+    obj *o = calloc(N, sizeof *o);
+    store_object_in *in = calloc(N, sizeof *in);
+    store_put_outcome *out = calloc(N, sizeof *out);
+    assert_non_null(o);
+    assert_non_null(in);
+    assert_non_null(out);
+    assert_int_equal(store_collection_set_default_tlp(f->s, f->coll, POLICY_TLP_CLEAR, &err), 0);
+    for (int i = 0; i < N; i++) {
+        int v = (i * 7) % N;
+        char ts[40];
+        snprintf(ts, sizeof ts, "2020-01-01T00:00:%02d.%06dZ", v / 1000000, v % 1000000);
+        mkobj(&o[i], ID_A, ts, STIX_TLP_NONE, NULL);
+        ref_to(&o[i], MD_LATE_S);
+        fix(&o[i]);
+        in[i] = o[i].in;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(store_put_objects(f->s, f->coll, NULL, in, N, NOW, out, &err), 0);
+    for (int i = 0; i < N; i++) assert_int_equal(out[i].result, STORE_ADDED);
+    assert_int_equal(put_md(f, f->coll, 0, MD_LATE_S, T1, STIX_TLP_NONE).result, STORE_ADDED);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    print_message("10 000 versions resolved by a later definition: %.2f s\n", secs);
+    assert_true(secs < 20.0);
+    policy_principal kate = test_principal(POLICY_LIAISON, f->dea, "DEA", "US", "MX");
+    seen g = query(f, f->coll, &kate, STORE_V_ALL, ID_A);
+    assert_int_equal(g.n, 60); /* the page limit: all are open */
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM object WHERE id = ?1 AND tlp IS NULL AND l_tlp IS NULL",
+                             ID_A), N);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM unresolved_ref", NULL), 0);
+    free(o);
+    free(in);
+    free(out);
+}
+
 /* ---- query plans ------------------------------------------------------------------------------ */
 
 /* The plan of the most recent query statement that contains all of needles (found among the
@@ -1274,6 +1486,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_latest_version_is_the_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_versions_node_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_squatting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_definitions_posted_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_definitions_posted_later_resolve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_versions_resolve_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_property_predicate_is_policy_visible, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
