@@ -2,6 +2,7 @@
 #include "audit/entry.h"
 
 #include <json-c/json.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,16 @@ static void member(enlace_buf *out, const char *name, const char *value) {
 }
 
 int audit_entry_encode(const audit_entry *e, enlace_buf *out) {
-    enlace_buf_printf(out, "{\"v\":%d,\"time\":%lld", AUDIT_ENTRY_VERSION, (long long)e->time_us);
+    unsigned char salt[AUDIT_SALT_LEN];
+    randombytes_buf(salt, sizeof salt);
+    return audit_entry_encode_salted(e, salt, out);
+}
+
+int audit_entry_encode_salted(const audit_entry *e, const unsigned char salt[AUDIT_SALT_LEN], enlace_buf *out) {
+    char salt64[sodium_base64_ENCODED_LEN(AUDIT_SALT_LEN, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(salt64, sizeof salt64, salt, AUDIT_SALT_LEN, sodium_base64_VARIANT_ORIGINAL);
+    enlace_buf_printf(out, "{\"v\":%d,\"salt\":\"%s\",\"time\":%lld", AUDIT_ENTRY_VERSION, salt64,
+                      (long long)e->time_us);
     member(out, "principal", e->principal);
     member(out, "org", e->org);
     member(out, "party", e->party);
@@ -64,6 +74,15 @@ int audit_entry_decode(const void *data, size_t len, audit_entry_doc *out, enlac
     audit_entry *e = &out->e;
     if (!bad) {
         out->version = json_object_get_int(v);
+        if (out->version >= 2) {  /* "salt": base64 of AUDIT_SALT_LEN bytes */
+            const char *s64 = str_member(root, "salt", &bad);
+            size_t bin = 0;
+            if (!bad && (sodium_base642bin(out->salt, AUDIT_SALT_LEN, s64, strlen(s64), NULL, &bin, NULL,
+                                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
+                         bin != AUDIT_SALT_LEN))
+                bad = 1;
+            out->has_salt = !bad;
+        }
         e->time_us = json_object_get_int64(t);
         e->principal = str_member(root, "principal", &bad);
         e->org = str_member(root, "org", &bad);

@@ -10,8 +10,11 @@
 #include "util/err.h"
 
 /* The encoding version written in every entry ("v"). A change of members or order is a new
- * version; old leaves keep theirs (they are hashed as they are). */
-#define AUDIT_ENTRY_VERSION 1
+ * version; old leaves keep theirs (they are hashed as they are). Version 2 added "salt" (security
+ * review F1: without it the text of an entry shown as its leaf hash only was predictable enough
+ * to brute-force SHA-256(0x00 || entry)); version 1 leaves (no salt) are still read. */
+#define AUDIT_ENTRY_VERSION 2
+#define AUDIT_SALT_LEN 16   /* random bytes per entry, written as base64 (24 characters) */
 
 /* Actions. Reads and writes of objects; every admin change has its own name. */
 #define AUDIT_READ "read"
@@ -47,22 +50,29 @@ typedef struct audit_entry {
 } audit_entry;
 
 /* Append e's canonical encoding to out: one JSON object, no whitespace, members in this fixed
- * order: v, time, principal, org, party, action, collection, about, decision, reason, target,
- * objects; time an integer; objects an array of [id, version] pairs in the order given; strings
- * escaped by enlace_buf_json_str (so any bytes give valid JSON, deterministically). Returns 0,
- * or ENLACE_ENOMEM (out->oom). */
+ * order: v, salt, time, principal, org, party, action, collection, about, decision, reason,
+ * target, objects; salt the base64 (standard alphabet, padded) of AUDIT_SALT_LEN bytes fresh
+ * from randombytes_buf, so that a leaf hash reveals nothing about a predictable entry; time an
+ * integer; objects an array of [id, version] pairs in the order given; strings escaped by
+ * enlace_buf_json_str (so any bytes give valid JSON, deterministically). Returns 0, or
+ * ENLACE_ENOMEM (out->oom). */
 int audit_entry_encode(const audit_entry *e, enlace_buf *out);
+/* The same with the given salt (tests, re-encoding a decoded entry): deterministic. */
+int audit_entry_encode_salted(const audit_entry *e, const unsigned char salt[AUDIT_SALT_LEN], enlace_buf *out);
 
 /* An entry read back from its bytes (audit show, tests). Owns its strings. */
 typedef struct audit_entry_doc {
     audit_entry e;              /* points into the doc */
     int version;                /* "v" */
+    int has_salt;               /* version 2 and later: salt holds the entry's salt */
+    unsigned char salt[AUDIT_SALT_LEN];
     void *priv;                 /* parsed tree (json-c); audit_entry_doc_free releases it */
     audit_object *objs;
 } audit_entry_doc;
 
-/* Parse data (len bytes) written by audit_entry_encode. ENLACE_EINVAL when it is not such an
- * entry (not JSON, missing members, wrong types). Free with audit_entry_doc_free. */
+/* Parse data (len bytes) written by audit_entry_encode (version 1, without salt, or 2).
+ * ENLACE_EINVAL when it is not such an entry (not JSON, missing members, wrong types, a version
+ * 2 entry without a 16-byte salt). Free with audit_entry_doc_free. */
 int audit_entry_decode(const void *data, size_t len, audit_entry_doc *out, enlace_err *err);
 void audit_entry_doc_free(audit_entry_doc *d);
 

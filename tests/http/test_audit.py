@@ -292,8 +292,14 @@ class AuditTest(unittest.TestCase):
         self.assertEqual(es[2]["reason"], "Forbidden")
         self.assertEqual(es[3]["reason"], "Not Found")
         # canonical form: fixed member order, no whitespace
-        self.assertEqual(list(write.keys()), ["v", "time", "principal", "org", "party", "action", "collection",
-                                              "about", "decision", "reason", "target", "objects"])
+        self.assertEqual(list(write.keys()), ["v", "salt", "time", "principal", "org", "party", "action",
+                                              "collection", "about", "decision", "reason", "target", "objects"])
+        # security review F1: every entry has its own random salt (16 bytes), so a leaf hash shown
+        # without its entry cannot be brute-forced from a guessed entry text
+        salts = [e["salt"] for e in self.local_entries()]
+        self.assertEqual(len(set(salts)), len(salts))
+        self.assertTrue(all(len(base64.b64decode(x)) == 16 for x in salts))
+        self.assertEqual(write["v"], 2)
         shown = [e for u in ("ana.ruiz", "kate.doyle", "sam.price") for e in self.entries(user=u) if "data" in e]
         self.assertEqual(len(shown), 4)  # each sees its own requests in full
         for e in shown:  # compact JSON exactly

@@ -144,24 +144,29 @@ static void test_entry_encoding(void **state) {
                             {"ipv4-addr--ff1a8c9e-4a34-4a0f-8a5e-1f2d3c4b5a69", ""}};
     audit_entry e = {1764416176123456, "kate.doyle", "DEA", "US", "read", "c0ffee", "MX", "allow", "", "", objs, 2};
     enlace_buf b = ENLACE_BUF_INIT;
-    assert_int_equal(audit_entry_encode(&e, &b), 0);
+    unsigned char salt[AUDIT_SALT_LEN];
+    for (int i = 0; i < AUDIT_SALT_LEN; i++) salt[i] = (unsigned char)(0xa0 + i);
+    assert_int_equal(audit_entry_encode_salted(&e, salt, &b), 0);
     assert_string_equal(b.p,
-                        "{\"v\":1,\"time\":1764416176123456,\"principal\":\"kate.doyle\",\"org\":\"DEA\",\"party\":\"US\","
+                        "{\"v\":2,\"salt\":\"oKGio6SlpqeoqaqrrK2urw==\",\"time\":1764416176123456,"
+                        "\"principal\":\"kate.doyle\",\"org\":\"DEA\",\"party\":\"US\","
                         "\"action\":\"read\",\"collection\":\"c0ffee\",\"about\":\"MX\",\"decision\":\"allow\",\"reason\":\"\","
                         "\"target\":\"\",\"objects\":[[\"indicator--1b1a8c9e-4a34-4a0f-8a5e-1f2d3c4b5a69\","
                         "\"2026-01-02T03:04:05.678Z\"],[\"ipv4-addr--ff1a8c9e-4a34-4a0f-8a5e-1f2d3c4b5a69\",\"\"]]}");
     audit_entry_doc d;
     enlace_err err;
     assert_int_equal(audit_entry_decode(b.p, b.len, &d, &err), 0);
-    assert_int_equal(d.version, 1);
+    assert_int_equal(d.version, 2);
+    assert_true(d.has_salt);
+    assert_memory_equal(d.salt, salt, AUDIT_SALT_LEN);
     assert_int_equal(d.e.time_us, 1764416176123456);
     assert_string_equal(d.e.principal, "kate.doyle");
     assert_string_equal(d.e.about, "MX");
     assert_int_equal(d.e.n_objects, 2);
     assert_string_equal(d.e.objects[1].id, "ipv4-addr--ff1a8c9e-4a34-4a0f-8a5e-1f2d3c4b5a69");
-    /* decode then encode gives the same bytes: one canonical form */
+    /* decode then encode (with its salt) gives the same bytes: one canonical form */
     enlace_buf b2 = ENLACE_BUF_INIT;
-    audit_entry_encode(&d.e, &b2);
+    audit_entry_encode_salted(&d.e, d.salt, &b2);
     assert_string_equal(b.p, b2.p);
     audit_entry_doc_free(&d);
     enlace_buf_free(&b2);
@@ -176,7 +181,44 @@ static void test_entry_encoding(void **state) {
     audit_entry_doc_free(&d);
     enlace_buf_free(&b);
     assert_int_equal(audit_entry_decode("{\"v\":1}", 7, &d, &err), ENLACE_EINVAL);
+    /* version 1 leaves (no salt) are still read; version 2 needs a 16-byte salt */
+    const char *v1 = "{\"v\":1,\"time\":5,\"principal\":\"a\",\"org\":\"b\",\"party\":\"US\",\"action\":\"read\","
+                     "\"collection\":\"\",\"about\":\"US\",\"decision\":\"allow\",\"reason\":\"\",\"target\":\"\",\"objects\":[]}";
+    assert_int_equal(audit_entry_decode(v1, strlen(v1), &d, &err), 0);
+    assert_int_equal(d.version, 1);
+    assert_false(d.has_salt);
+    audit_entry_doc_free(&d);
+    const char *v2bad = "{\"v\":2,\"salt\":\"AAAA\",\"time\":5,\"principal\":\"a\",\"org\":\"b\",\"party\":\"US\",\"action\":\"read\","
+                        "\"collection\":\"\",\"about\":\"US\",\"decision\":\"allow\",\"reason\":\"\",\"target\":\"\",\"objects\":[]}";
+    assert_int_equal(audit_entry_decode(v2bad, strlen(v2bad), &d, &err), ENLACE_EINVAL);
     assert_int_equal(audit_entry_decode("[]", 2, &d, &err), ENLACE_EINVAL);
+}
+
+/* Security review F1: every entry carries a fresh random salt, so the same (predictable) entry
+ * never gives the same leaf hash and a hash-only entry cannot be brute-forced. */
+static void test_entry_salted(void **state) {
+    (void)state;
+    audit_entry e = {1764416176123456, "kate.doyle", "DEA", "US", "read", "c0ffee", "MX", "allow", "", "", NULL, 0};
+    enlace_buf a = ENLACE_BUF_INIT, b = ENLACE_BUF_INIT;
+    assert_int_equal(audit_entry_encode(&e, &a), 0);
+    assert_int_equal(audit_entry_encode(&e, &b), 0);
+    assert_string_not_equal(a.p, b.p);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.p, "{\"v\":2,\"salt\":\"", 15);
+    assert_memory_equal(a.p + 15 + 24, "\",\"time\":1764416176123456,", 26);
+    unsigned char ha[MERKLE_HASH_LEN], hb[MERKLE_HASH_LEN];
+    merkle_hash_leaf(a.p, a.len, ha);
+    merkle_hash_leaf(b.p, b.len, hb);
+    assert_memory_not_equal(ha, hb, MERKLE_HASH_LEN);
+    audit_entry_doc d1, d2;
+    enlace_err err;
+    assert_int_equal(audit_entry_decode(a.p, a.len, &d1, &err), 0);
+    assert_int_equal(audit_entry_decode(b.p, b.len, &d2, &err), 0);
+    assert_memory_not_equal(d1.salt, d2.salt, AUDIT_SALT_LEN);
+    audit_entry_doc_free(&d1);
+    audit_entry_doc_free(&d2);
+    enlace_buf_free(&a);
+    enlace_buf_free(&b);
 }
 
 int main(void) {
@@ -185,6 +227,7 @@ int main(void) {
         cmocka_unit_test(test_go_reference_note),
         cmocka_unit_test(test_checkpoint_sign_verify),
         cmocka_unit_test(test_entry_encoding),
+        cmocka_unit_test(test_entry_salted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
