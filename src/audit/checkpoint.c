@@ -196,7 +196,33 @@ int audit_vkey_format(const char *name, const unsigned char pk[32], enlace_buf *
 }
 
 int audit_pubkey_parse(const char *text, unsigned char pk[32], enlace_err *err) {
+    char name[AUDIT_ORIGIN_MAX];
+    return audit_pubkey_parse_name(text, pk, name, err);
+}
+
+int audit_checkpoint_verify_pinned(const char *note, size_t len, const char *name, const unsigned char pk[32],
+                                   audit_checkpoint *out, enlace_err *err) {
+    if (!name || !*name) return audit_checkpoint_verify(note, len, pk, out, err);
+    size_t text_len = 0;
+    if (len > AUDIT_NOTE_MAX) return enlace_err_set(err, ENLACE_EINVAL, "checkpoint is longer than %d bytes", AUDIT_NOTE_MAX);
+    if (split_note(note, len, &text_len) < 0)
+        return enlace_err_set(err, ENLACE_EINVAL, "not a signed note (no blank line before signatures)");
+    int rc = audit_checkpoint_parse(note, text_len, out, err);
+    if (rc) return rc;
+    int same = strcmp(out->origin, name) == 0;
+    rc = audit_note_open(note, len, name, pk, &text_len, err);
+    if (rc == ENLACE_EAUTH && !same && strstr(err->msg, "not signed by the pinned key"))
+        return enlace_err_set(err, ENLACE_EAUTH, "bad signature: signed by '%s', not the pinned '%s'", out->origin, name);
+    if (rc) return rc;
+    if (!same)
+        return enlace_err_set(err, ENLACE_EAUTH, "bad signature: origin '%s' is not the pinned key's name '%s'",
+                              out->origin, name);
+    return 0;
+}
+
+int audit_pubkey_parse_name(const char *text, unsigned char pk[32], char name[AUDIT_ORIGIN_MAX], enlace_err *err) {
     char buf[512];
+    name[0] = '\0';
     while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r') text++;
     size_t n = strlen(text);
     while (n && (text[n - 1] == ' ' || text[n - 1] == '\t' || text[n - 1] == '\n' || text[n - 1] == '\r')) n--;
@@ -224,6 +250,8 @@ int audit_pubkey_parse(const char *text, unsigned char pk[32], enlace_err *err) 
     audit_key_id(buf, typed + 1, want);
     if (memcmp(id, want, 4) != 0)
         return enlace_err_set(err, ENLACE_EINVAL, "verifier key's id does not match its name and key");
+    if (strlen(buf) >= AUDIT_ORIGIN_MAX) return enlace_err_set(err, ENLACE_EINVAL, "verifier key's name is too long");
     memcpy(pk, typed + 1, 32);
+    snprintf(name, AUDIT_ORIGIN_MAX, "%s", buf);
     return 0;
 }

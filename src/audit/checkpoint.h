@@ -74,5 +74,16 @@ int audit_vkey_format(const char *name, const unsigned char pk[32], enlace_buf *
  * verifier key (audit_vkey_format; its key id must match). Surrounding whitespace is ignored.
  * ENLACE_EINVAL when it is neither. */
 int audit_pubkey_parse(const char *text, unsigned char pk[32], enlace_err *err);
+/* The same, and name gets the key's name when text is a verifier key ("" for a bare base64 key). */
+int audit_pubkey_parse_name(const char *text, unsigned char pk[32], char name[AUDIT_ORIGIN_MAX], enlace_err *err);
+
+/* audit_checkpoint_verify with a pinned key name (from a verifier key NAME+ID+KEY; NULL or "" =
+ * none: as audit_checkpoint_verify): the note must be signed by pk under key name name AND its
+ * origin must be name (security review F5: the NAME of a pinned verifier key was ignored).
+ * ENLACE_EAUTH "bad signature: signed by '<origin>', not the pinned '<name>'" when no signature
+ * by (name, pk) is on a note of another origin; "origin '<o>' is not the pinned key's name
+ * '<name>'" when such a signature is there but the origin differs; other errors as above. */
+int audit_checkpoint_verify_pinned(const char *note, size_t len, const char *name, const unsigned char pk[32],
+                                   audit_checkpoint *out, enlace_err *err);
 
 #endif

@@ -138,6 +138,48 @@ static void test_checkpoint_sign_verify(void **state) {
     assert_int_equal(audit_pubkey_parse("not a key", got, &err), ENLACE_EINVAL);
 }
 
+/* Security review F5: the NAME of a pinned verifier key NAME+ID+KEY binds the origin. */
+static void test_pinned_key_name(void **state) {
+    (void)state;
+    unsigned char pk[32], sk[64], root[32], got[32];
+    crypto_sign_keypair(pk, sk);
+    memset(root, 0x5a, sizeof root);
+    enlace_err err;
+    const char *mx = "enlace/MX/identity--8f2a0b4e-6d51-4c3e-9a7b-1f0e2d3c4b5a";
+    const char *other = "enlace/US/identity--00000000-6d51-4c3e-9a7b-1f0e2d3c4b5a";
+    enlace_buf vk = ENLACE_BUF_INIT, good = ENLACE_BUF_INIT, bad = ENLACE_BUF_INIT;
+    audit_vkey_format(mx, pk, &vk);
+    char name[AUDIT_ORIGIN_MAX];
+    assert_int_equal(audit_pubkey_parse_name(vk.p, got, name, &err), 0);
+    assert_string_equal(name, mx);
+    assert_memory_equal(got, pk, 32);
+    char b64[64];
+    sodium_bin2base64(b64, sizeof b64, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+    assert_int_equal(audit_pubkey_parse_name(b64, got, name, &err), 0);
+    assert_string_equal(name, "");
+    /* the same key signing a log of another name: refused when the name is pinned */
+    assert_int_equal(audit_checkpoint_sign(mx, 7, root, sk, &good, &err), 0);
+    assert_int_equal(audit_checkpoint_sign(other, 7, root, sk, &bad, &err), 0);
+    audit_checkpoint cp;
+    assert_int_equal(audit_checkpoint_verify_pinned(good.p, good.len, mx, pk, &cp, &err), 0);
+    assert_int_equal(audit_checkpoint_verify_pinned(bad.p, bad.len, "", pk, &cp, &err), 0);  /* bare key: no name */
+    assert_int_equal(audit_checkpoint_verify_pinned(bad.p, bad.len, mx, pk, &cp, &err), ENLACE_EAUTH);
+    assert_non_null(strstr(err.msg, "bad signature: signed by 'enlace/US/"));
+    assert_non_null(strstr(err.msg, "not the pinned 'enlace/MX/"));
+    /* a note of another origin that carries a valid signature under the pinned name */
+    char text[512];
+    int n = snprintf(text, sizeof text, "%s\n7\nWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=\n", other);
+    enlace_buf odd = ENLACE_BUF_INIT;
+    assert_int_equal(audit_note_sign(text, (size_t)n, mx, sk, &odd, &err), 0);
+    assert_int_equal(audit_checkpoint_verify_pinned(odd.p, odd.len, mx, pk, &cp, &err), ENLACE_EAUTH);
+    assert_non_null(strstr(err.msg, "origin 'enlace/US/"));
+    assert_non_null(strstr(err.msg, "is not the pinned key's name"));
+    enlace_buf_free(&odd);
+    enlace_buf_free(&vk);
+    enlace_buf_free(&good);
+    enlace_buf_free(&bad);
+}
+
 static void test_entry_encoding(void **state) {
     (void)state;
     audit_object objs[2] = {{"indicator--1b1a8c9e-4a34-4a0f-8a5e-1f2d3c4b5a69", "2026-01-02T03:04:05.678Z"},
@@ -226,6 +268,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_go_reference_note),
         cmocka_unit_test(test_checkpoint_sign_verify),
+        cmocka_unit_test(test_pinned_key_name),
         cmocka_unit_test(test_entry_encoding),
         cmocka_unit_test(test_entry_salted),
     };
