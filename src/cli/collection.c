@@ -134,6 +134,17 @@ static void json_str_or_null(enlace_buf *o, const char *s) {
     else enlace_buf_puts(o, "null");
 }
 
+/* Inside the transaction cli_audit_begin opened, after c was created: set its default TLP (when
+ * one was given) and append the "collection-create" entry, target "<id>[ default_tlp=LEVEL]";
+ * commits, or rolls everything back. */
+static int coll_create_audited(store *s, const store_collection *c, int tlp, enlace_err *err) {
+    char target[128];
+    if (tlp == POLICY_TLP_NONE) snprintf(target, sizeof target, "%s", c->id);
+    else snprintf(target, sizeof target, "%s default_tlp=%s", c->id, policy_tlp_name(tlp));
+    int op = tlp == POLICY_TLP_NONE ? ENLACE_OK : store_collection_set_default_tlp(s, c->rowid, tlp, err);
+    return cli_audited(s, "collection-create", target, op, err);
+}
+
 static int coll_create(int argc, char **argv) {
     const char *cmd = "collection create";
     coll_args a;
@@ -162,13 +173,17 @@ static int coll_create(int argc, char **argv) {
         rc = cli_fail(cmd, "alias '%s' is already used by collection %s", a.alias, c.id);
     } else if (a.id && store_collection_find(s, a.id, 0, &c, &err) == ENLACE_OK) {
         rc = cli_fail(cmd, "a collection with id %s exists", a.id);
-    } else if (enlace_err_clear(&err), store_collection_create(s, a.id, a.title, a.desc, a.alias, &c, &err) != ENLACE_OK) {
+    } else if (enlace_err_clear(&err), cli_audit_begin(s, &err) != ENLACE_OK) {
+        rc = cli_fail(cmd, "%s", err.msg);
+    } else if (store_collection_create(s, a.id, a.title, a.desc, a.alias, &c, &err) != ENLACE_OK) {
+        cli_audited(s, "collection-create", "", ENLACE_EINVAL, &err);  /* rolls back; err kept */
         if (err.code == ENLACE_ECONFLICT && a.alias && !a.id)
             rc = cli_fail(cmd, "alias '%s' is already used by another collection", a.alias);
         else
             rc = cli_fail(cmd, "%s", err.msg);
-    } else if (tlp != POLICY_TLP_NONE && store_collection_set_default_tlp(s, c.rowid, tlp, &err) != ENLACE_OK) {
-        rc = cli_fail(cmd, "collection %s was made, but its default TLP was not set: %s", c.id, err.msg);
+    } else if (coll_create_audited(s, &c, tlp, &err) != ENLACE_OK) {
+        /* the collection, its default TLP and the entry commit together, or none does */
+        rc = cli_fail(cmd, "%s", err.msg);
     } else if (a.json) {
         enlace_buf o = ENLACE_BUF_INIT;
         enlace_buf_puts(&o, "{\"id\":");
@@ -298,11 +313,14 @@ static int coll_set(int argc, char **argv) {
     enlace_err_clear(&err);
     store_collection c;
     rc = CLI_EXIT_FAIL;
+    char target[128] = "";
     if (cli_collection_find(cmd, s, a.pos[1], &c) != 0) {
         /* printed */
-    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
-               cli_audited(s, "collection-default-tlp", c.id, store_collection_set_default_tlp(s, c.rowid, tlp, &err),
-                           &err) != ENLACE_OK) {
+    } else if (snprintf(target, sizeof target, "%s default_tlp=%s", c.id,
+                        tlp == POLICY_TLP_NONE ? "none" : policy_tlp_name(tlp)) < 0 ||
+               cli_audit_begin(s, &err) != ENLACE_OK ||
+               cli_audited(s, "collection-default-tlp", target,
+                           store_collection_set_default_tlp(s, c.rowid, tlp, &err), &err) != ENLACE_OK) {
         cli_fail(cmd, "%s", err.msg);
     } else {
         if (tlp == POLICY_TLP_NONE)

@@ -104,7 +104,10 @@ static int party_add(int argc, char **argv) {
     int known = party_get(s, code, &p, &err);
     if (known != ENLACE_OK && known != ENLACE_ENOTFOUND) {
         cli_fail(cmd, "%s", err.msg);
-    } else if (store_party_add(s, code, a.name ? a.name : known == ENLACE_OK ? p.name : NULL, &err) != ENLACE_OK ||
+    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
+               cli_audited(s, "party-add", code,
+                           store_party_add(s, code, a.name ? a.name : known == ENLACE_OK ? p.name : NULL, &err),
+                           &err) != ENLACE_OK ||
                party_get(s, code, &p, &err) != ENLACE_OK) {
         rc = err.code == ENLACE_EINVAL ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
     } else if (a.json) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/entry.h"
 #include "cli/cli.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -102,6 +103,20 @@ static void json_item(enlace_buf *o, const store_review_item *it, int overdue) {
     enlace_buf_puts(o, "}");
 }
 
+/* An admin read of the ids listed (review, purge --dry-run): one entry, action, target
+ * "N objects", the ids as its objects (version "": the listing names objects, not versions). */
+static int audited_listing(store *s, const char *action, const store_review_item *it, size_t n, enlace_err *err) {
+    audit_object *objs = calloc(n ? n : 1, sizeof *objs);
+    if (!objs) return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) objs[i] = (audit_object){it[i].id, ""};
+    char target[64];
+    snprintf(target, sizeof target, "%zu object%s", n, n == 1 ? "" : "s");
+    int rc = cli_audit_begin(s, err);
+    if (rc == ENLACE_OK) rc = cli_audited_objects(s, action, target, objs, n, ENLACE_OK, err);
+    free(objs);
+    return rc;
+}
+
 int cli_review(int argc, char **argv) {
     const char *cmd = "review";
     review_args a;
@@ -122,8 +137,13 @@ int cli_review(int argc, char **argv) {
     enlace_err err;
     enlace_err_clear(&err);
     rc = store_review_list(s, until_us, &it, &n, &err);
+    /* the ids listed are an admin read: in the log before they are shown */
+    if (rc == ENLACE_OK) rc = audited_listing(s, "review", it, n, &err);
     store_close(s);
-    if (rc != ENLACE_OK) return cli_fail(cmd, "%s", err.msg);
+    if (rc != ENLACE_OK) {
+        free(it);
+        return cli_fail(cmd, "%s", err.msg);
+    }
     enlace_buf o = ENLACE_BUF_INIT;
     char now[32], until[32];
     cli_time_ms(now_us, now);
@@ -174,6 +194,11 @@ int cli_purge(int argc, char **argv) {
         return cli_fail(cmd, "%s", err.msg);
     }
     /* the purge and its audit entry (the ids removed) commit together */
+    if (a.dry_run && audited_listing(s, "purge-dry-run", it, n, &err) != ENLACE_OK) {
+        free(it);
+        store_close(s);
+        return cli_fail(cmd, "%s", err.msg);
+    }
     if (!a.dry_run && (cli_audit_begin(s, &err) != ENLACE_OK ||
                        cli_audited_ids(s, "purge", &ids, &ids_len,
                                        store_purge_due(s, now_us, "enlace purge", &n_purged, &ids, &ids_len, &err),

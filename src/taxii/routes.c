@@ -190,6 +190,13 @@ static const char *route_allow(route_kind k) {
     return k == R_OBJECTS ? "GET, POST" : k == R_OBJECT ? "GET, DELETE" : "GET";
 }
 
+/* Routes whose GETs are recorded in the audit log (issue 4: they read objects or name them).
+ * Discovery, the API root, the collections list, the directory and the audit API are not. */
+static int route_audited(route_kind k) {
+    return k == R_STATUS || k == R_COLLECTION || k == R_MANIFEST || k == R_OBJECTS || k == R_OBJECT ||
+           k == R_VERSIONS;
+}
+
 static int method_allowed(route_kind k, const char *method) {
     if (strcmp(method, "GET") == 0) return 1;
     if (strcmp(method, "POST") == 0) return k == R_OBJECTS;
@@ -425,6 +432,40 @@ static void audit_refusal(taxii_server *srv, const store_user *u, const char *ac
     taxii_audit_rec_init(&rec, u->name, u->org, u->party, action, coll, enlace_clock_now_us());
     audit_request(srv, NULL, &rec, r);
     taxii_audit_rec_free(&rec);
+}
+
+/* A refused POST whose body was read (not JSON, not an envelope, too many objects, too large):
+ * the user and collection come from what post_precheck kept in req. */
+static void audit_post_refusal(taxii_server *srv, const taxii_request *req, reply *r) {
+    store_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.name, sizeof u.name, "%s", req->user_name);
+    snprintf(u.org, sizeof u.org, "%s", req->user_org);
+    snprintf(u.party, sizeof u.party, "%s", req->user_party);
+    audit_refusal(srv, &u, AUDIT_WRITE, req->coll_id, r);
+}
+
+/* A read entry held with r (taxii_access commits it through the group commit before the reply
+ * goes out), for a GET that names no object version: the collection resource, a status
+ * resource, a GET refused before it was served. Allowed when r is a success, denied with the
+ * status title otherwise; a 5xx served nothing and is not recorded. what, when non-NULL, is the
+ * entry's reason on success (e.g. the status resource read). */
+typedef struct held_rec {
+    taxii_audit_rec rec;  /* first: r->audit points here and is freed as one block */
+    char reason[96];
+} held_rec;
+
+static void audit_hold_read(taxii_server *srv, const store_user *u, const char *coll, const char *what, reply *r) {
+    if (!srv->audit || r->status >= 500 || r->status == 401 || r->audit) return;
+    held_rec *h = malloc(sizeof *h);
+    if (!h) return reply_error(r, 500, "out of memory");
+    taxii_audit_rec_init(&h->rec, u->name, u->org, u->party, AUDIT_READ, coll, enlace_clock_now_us());
+    if (what) {
+        snprintf(h->reason, sizeof h->reason, "%s", what);
+        h->rec.base.reason = h->reason;
+    }
+    if (r->status >= 400) taxii_audit_rec_deny(&h->rec, taxii_status_title((int)r->status));
+    r->audit = &h->rec;
 }
 
 /* GET /enlace/v1/audit/...: tree heads, proofs and entries (audit_http.c), to any authenticated
@@ -1176,10 +1217,13 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
     } else {
         params ps = {.n = 0};
         MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
-        if (ps.has_nul) {
-            reply_error(r, 400, "a query parameter holds a NUL byte (%00)");
-        } else if (ps.overflow) {
-            reply_error(r, 400, "too many query parameters");
+        if (ps.has_nul || ps.overflow) {
+            reply_error(r, 400, ps.has_nul ? "a query parameter holds a NUL byte (%00)" : "too many query parameters");
+            if (strcmp(method, "DELETE") == 0) {
+                audit_refusal(srv, &u, AUDIT_DELETE, rt.coll, r);
+            } else if (route_audited(rt.kind)) {
+                audit_hold_read(srv, &u, rt.kind == R_STATUS ? "" : rt.coll, NULL, r);
+            }
         } else if (strcmp(method, "DELETE") == 0) {
             serve_delete(srv, s, &rt, &u, &ps, r);
             if (r->status >= 400) audit_refusal(srv, &u, AUDIT_DELETE, rt.coll, r);
@@ -1187,16 +1231,24 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
             switch (rt.kind) {
             case R_DISCOVERY: serve_discovery(srv, r); break;
             case R_APIROOT: serve_api_root(srv, r); break;
-            case R_STATUS: serve_status(srv, s, &rt, &u, r); break;
+            case R_STATUS: {
+                char what[96];
+                snprintf(what, sizeof what, "status %s", rt.status_id);
+                serve_status(srv, s, &rt, &u, r);
+                audit_hold_read(srv, &u, "", what, r);  /* it lists object ids */
+                break;
+            }
             case R_COLLECTIONS: serve_collections(srv, s, &u, r); break;
             case R_DIRECTORY: serve_directory(srv, s, r); break;
             case R_AUDIT: serve_audit(srv, s, url, &u, &ps, r); break;
             case R_COLLECTION: {
                 store_collection c;
-                if (find_collection(srv, s, &rt, &u, &c, r) == 0) {
+                int found = find_collection(srv, s, &rt, &u, &c, r) == 0;
+                if (found) {
                     r->status = 200;
                     collection_json(&r->body, &c);
                 }
+                audit_hold_read(srv, &u, found ? c.id : rt.coll, NULL, r);
                 break;
             }
             default: serve_page(srv, s, &rt, &u, &ps, r); break;
@@ -1284,6 +1336,9 @@ enum MHD_Result taxii_access(void *cls, struct MHD_Connection *conn, const char 
         handle_post(srv, s, req, &r);
         taxii_pool_return(srv, s);
     }
+    /* a body refused as a whole (413, not JSON, not an envelope, too many objects) stored
+     * nothing and wrote no entry yet: record the attempt */
+    if (r.status >= 400) audit_post_refusal(srv, req, &r);
     return reply_send(conn, &r);
 }
 
