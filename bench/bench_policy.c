@@ -1,6 +1,7 @@
 /* bench_policy.c - what originator control costs in the store: paging and single-object
  * lookups through store_query_objects (the enlace_visible predicate on every candidate row)
- * against the same SQL without the predicate on the same file (plain SQLite). */
+ * against the same SQL without the predicate on the same file (plain SQLite). The SQL is the
+ * store's own, read back from its connection (store_sql). */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include <unistd.h>
 
 #include "gen.h"
-#include "store/internal.h" /* the predicate's SQL text and function, to run it on plain SQLite */
+#include "store/internal.h" /* the predicate's SQL text and function, the store's connection */
 #include "store/store.h"
 
 #define SEED 7
@@ -97,37 +98,99 @@ static double page_store(store *s, int64_t coll, const policy_principal *p, size
     return now_s() - t0;
 }
 
-/* The same listing without the predicate, plain SQLite on the same file (the store's page
- * cache size, no mmap). */
-static const char RAW_PAGE[] =
-    "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object "
-    "WHERE coll = ?1 AND date_added > ?2 AND is_top_spec = 1 AND is_last_s = 1 ORDER BY date_added LIMIT ?3";
-static const char RAW_GET[] =
-    "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object "
-    "INDEXED BY object_key WHERE coll = ?1 AND date_added > ?2 AND id = ?4 AND is_top_spec = 1 "
-    "AND is_last_s = 1 ORDER BY date_added LIMIT ?3";
-/* The same two with the store's predicate, as store_query_objects writes it (same macros): run
- * on plain SQLite they isolate what the predicate costs from what the store's API costs. */
-#define PRED " AND " STORE_VISIBLE_SQL_LATEST
-static const char PRED_PAGE[] =
-    "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object "
-    "WHERE coll = ?1 AND date_added > ?2 AND is_top_spec = 1 AND is_last_s = 1" PRED
-    " ORDER BY date_added LIMIT ?3";
-static const char PRED_GET[] =
-    "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object "
-    "INDEXED BY object_key WHERE coll = ?1 AND date_added > ?2 AND id = ?4 AND is_top_spec = 1 "
-    "AND is_last_s = 1" PRED " ORDER BY date_added LIMIT ?3";
+/* The SQL of the raw variants is the store's own: after one listing page and one GET through
+ * store_query_objects, the statements it prepared are read back from its connection
+ * (sqlite3_next_stmt + sqlite3_sql on store_sqlite(s)). The "+ predicate" variants run that
+ * text as it is; the baseline runs it with " AND " STORE_VISIBLE_SQL cut out, which must occur
+ * exactly once. So the benchmark measures whatever predicate form the store runs (today the
+ * 17-argument one on the row's and the node-wide latest version's markings), and breaks
+ * loudly, not silently, when the store's text no longer has that shape. */
+#define SELECT_COLS \
+    "SELECT id, type, spec_version, version, date_added, body, orig_org, orig_party, rowid FROM object"
+#define PRED " AND " STORE_VISIBLE_SQL
+static char *sql_page_pred, *sql_get_pred, *sql_page_raw, *sql_get_raw;
+
+/* The store's statement for a listing page (get 0) or a GET by id (get 1), copied (free()). */
+static char *store_sql(store *s, int get) {
+    sqlite3 *db = store_sqlite(s);
+    const char *found = NULL;
+    int n = 0;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
+        const char *sql = sqlite3_sql(st);
+        if (!sql || strncmp(sql, SELECT_COLS " ", strlen(SELECT_COLS) + 1) != 0 || !strstr(sql, "enlace_visible"))
+            continue;
+        if ((strstr(sql, " AND id = ?4") != NULL) != get) continue;
+        found = sql;
+        n++;
+    }
+    if (n != 1) {
+        fprintf(stderr, "bench_policy: expected one %s statement of store_query_objects, found %d\n",
+                get ? "GET" : "listing", n);
+        exit(1);
+    }
+    char *copy = strdup(found);
+    if (!copy) die("out of memory", NULL);
+    return copy;
+}
+
+/* sql without its one occurrence of PRED (free()); exits when it is not there exactly once or
+ * something of the predicate is left. */
+static char *without_pred(const char *sql) {
+    const char *at = strstr(sql, PRED);
+    if (!at || strstr(at + 1, PRED)) {
+        fprintf(stderr, "bench_policy: the store's SQL does not hold \"%s\" exactly once: %s\n", PRED, sql);
+        exit(1);
+    }
+    size_t head = (size_t)(at - sql), tail = strlen(at + strlen(PRED));
+    char *out = malloc(head + tail + 1);
+    if (!out) die("out of memory", NULL);
+    memcpy(out, sql, head);
+    memcpy(out + head, at + strlen(PRED), tail + 1);
+    if (strstr(out, "enlace_visible") || strstr(out, "?5") || strstr(out, "?6") || strstr(out, "?7")) {
+        fprintf(stderr, "bench_policy: the store's SQL has more of the predicate than %s: %s\n", PRED, sql);
+        exit(1);
+    }
+    return out;
+}
+
+/* EXPLAIN QUERY PLAN of sql on db, its detail lines joined by "; " into out; with skip_ctx,
+ * without the predicate's two context subqueries (on collection and agreement). */
+static void query_plan(sqlite3 *db, const char *sql, int skip_ctx, char *out, size_t n) {
+    char *eqp = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st = NULL;
+    if (!eqp || sqlite3_prepare_v2(db, eqp, -1, &st, NULL) != SQLITE_OK) die("explain prepare", NULL);
+    size_t len = 0;
+    out[0] = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && len < n) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+        if (skip_ctx && d &&
+            (!strncmp(d, "SCALAR SUBQUERY", 15) || strstr(d, " collection ") || strstr(d, " agreement ")))
+            continue;
+        int w = snprintf(out + len, n - len, "%s%s", len ? "; " : "", (const char *)sqlite3_column_text(st, 3));
+        if (w > 0) len += (size_t)w;
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(eqp);
+}
+
+/* The baseline must read the same rows the same way: the plan of the text without the
+ * predicate has to be the plan with it, minus the two context subqueries. */
+static void same_plan(sqlite3 *db, const char *with, const char *without) {
+    char a[1024], a_rows[1024], b[1024];
+    query_plan(db, with, 0, a, sizeof a);
+    query_plan(db, with, 1, a_rows, sizeof a_rows);
+    query_plan(db, without, 0, b, sizeof b);
+    printf("plan: %s\n", a);
+    if (strcmp(a_rows, b) != 0) {
+        fprintf(stderr, "bench_policy: plan without the predicate: %s\n", b);
+        fprintf(stderr, "bench_policy: the baseline's plan differs from the store's\n");
+        exit(1);
+    }
+}
 
 /* Bind the predicate's principal when the statement has it. */
 static void bind_principal(sqlite3_stmt *st, const policy_principal *p) {
     if (p) store_bind_principal(st, p);
-}
-
-static void raw_exec(sqlite3 *db, const char *sql) {
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        fprintf(stderr, "bench_policy: %s: %s\n", sql, sqlite3_errmsg(db));
-        exit(1);
-    }
 }
 
 /* BEGIN / COMMIT as prepared statements, as the store keeps them (sqlite3_exec would parse
@@ -145,7 +208,7 @@ static void raw_step(sqlite3 *db, sqlite3_stmt *st) {
 /* Page with plain SQLite: p NULL without the predicate, else with it as principal p. */
 static double page_raw(sqlite3 *db, int64_t coll, const policy_principal *p, size_t limit, sink *k) {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, p ? PRED_PAGE : RAW_PAGE, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
+    if (sqlite3_prepare_v2(db, p ? sql_page_pred : sql_page_raw, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
     memset(k, 0, sizeof *k);
     k->last_da = -1;
     double t0 = now_s();
@@ -204,7 +267,7 @@ static double get_store(store *s, int64_t coll, const policy_principal *p, char 
 static double get_raw(sqlite3 *db, int64_t coll, const policy_principal *p, char (*ids)[64], size_t n,
                       size_t *found) {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, p ? PRED_GET : RAW_GET, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
+    if (sqlite3_prepare_v2(db, p ? sql_get_pred : sql_get_raw, -1, &st, NULL) != SQLITE_OK) die("raw prepare", NULL);
     *found = 0;
     double t0 = now_s();
     for (size_t i = 0; i < n; i++) {
@@ -334,27 +397,47 @@ int main(int argc, char **argv) {
     free(mk);
     free(outs);
 
-    sqlite3 *raw = NULL;
-    if (sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) die("raw open", NULL);
-    raw_exec(raw, "PRAGMA cache_size = -2048; PRAGMA mmap_size = 0;");
-    if (store_register_visible(raw) != SQLITE_OK ||
-        sqlite3_prepare_v2(raw, "BEGIN", -1, &raw_begin, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(raw, "COMMIT", -1, &raw_commit, NULL) != SQLITE_OK)
-        die("raw prepare", NULL);
-
     char (*ids)[64] = malloc(lookups * sizeof *ids);
     if (!ids) die("out of memory", NULL);
     uint64_t r = 42;
-    for (size_t i = 0; i < lookups; i++) gen_id(SEED, rnd(&r) % count, ids[i]);
+    for (size_t i = 0; i < lookups; i++) {
+        gen_id(SEED, rnd(&r) % count, ids[i]);
+        /* the store keys ids in lower case and lower-cases the GET's id; the raw variants bind
+         * the id as given, so it must already be the key */
+        char key[64];
+        if (store_id_lower(ids[i], key, sizeof key) || strcmp(key, ids[i])) die("a generated id is not its key", NULL);
+    }
+
+    /* one page and one GET through the store, then its SQL (see store_sql) */
+    sink k;
+    size_t found = 0;
+    page_store(s, coll.rowid, &p_orig, limit, &k);
+    get_store(s, coll.rowid, &p_orig, ids, 1, &found);
+    sql_page_pred = store_sql(s, 0);
+    sql_get_pred = store_sql(s, 1);
+    sql_page_raw = without_pred(sql_page_pred);
+    sql_get_raw = without_pred(sql_get_pred);
+    printf("store SQL, listing: %s\nstore SQL, GET:     %s\nbaseline: the same without \"%s\"\n", sql_page_pred,
+           sql_get_pred, PRED);
+
+    /* The raw variants run on the store's own connection: same open flags (no mutex), page
+     * cache, pragmas and registered function; only the SQL text and the store's API differ. */
+    sqlite3 *raw = store_sqlite(s);
+    if (sqlite3_prepare_v2(raw, "BEGIN", -1, &raw_begin, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(raw, "COMMIT", -1, &raw_commit, NULL) != SQLITE_OK)
+        die("raw prepare", NULL);
+    same_plan(raw, sql_page_pred, sql_page_raw);
+    same_plan(raw, sql_get_pred, sql_get_raw);
 
     /* best of `passes` for each measurement, after one warm-up pass of the file; the variants
-     * alternate within each pass so that load on the machine hits them alike */
+     * alternate within each pass so that load on the machine hits them alike, each pass
+     * starting one variant later than the one before (no variant always runs first or right
+     * after the same one) */
     enum { RAW, PRED_A, PRED_B, STORE_A, STORE_B, NV };
     static const char *const NAMES[NV] = {"raw SQLite, no predicate", "raw SQLite + predicate, (a) originator",
                                           "raw SQLite + predicate, (b) US partner", "store API, (a) originator",
                                           "store API, (b) US partner"};
     const policy_principal *who[NV] = {NULL, &p_orig, &p_partner, &p_orig, &p_partner};
-    sink k;
     page_raw(raw, coll.rowid, NULL, limit, &k);
     double pbest[NV], gbest[NV];
     double *pt = calloc((size_t)passes * NV, sizeof *pt), *gt = calloc((size_t)passes * NV, sizeof *gt);
@@ -362,7 +445,8 @@ int main(int argc, char **argv) {
     size_t prows[NV] = {0}, pbytes[NV] = {0}, gfound[NV] = {0};
     for (int v = 0; v < NV; v++) pbest[v] = gbest[v] = 1e9;
     for (int pass = 0; pass < passes; pass++)
-        for (int v = 0; v < NV; v++) {
+        for (int j = 0; j < NV; j++) {
+            int v = (pass + j) % NV;
             double t = v < STORE_A ? page_raw(raw, coll.rowid, who[v], limit, &k)
                                    : page_store(s, coll.rowid, who[v], limit, &k);
             if (t < pbest[v]) pbest[v] = t;
@@ -407,9 +491,12 @@ int main(int argc, char **argv) {
     free(pt);
     free(gt);
     free(ids);
+    free(sql_page_pred);
+    free(sql_get_pred);
+    free(sql_page_raw);
+    free(sql_get_raw);
     sqlite3_finalize(raw_begin);
     sqlite3_finalize(raw_commit);
-    sqlite3_close(raw);
     store_close(s);
     if (!keep) {
         char f[600];
