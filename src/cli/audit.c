@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <pwd.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,8 @@ static const char audit_usage[] =
     "  --since T, --until T   time range [T, T'), RFC 3339 (2026-11-29T10:00:00Z) or a date\n"
     "  --json             one JSON object per line: {\"index\",\"leaf_hash\",\"entry\"}\n"
     "\n"
-    "exit status: 0 ok, 1 could not check (network, files), 2 usage error,\n"
+    "exit status: 0 ok, 1 could not check (network, files, a malformed or oversized answer:\n"
+    "             \"malformed response: ...\"; with --json the object is printed too), 2 usage error,\n"
     "             3 verification failed (bad signature, rollback, fork, edited entry)\n"
     "example: enlace audit show mynode --party US --role liaison --action read\n";
 
@@ -124,29 +126,74 @@ int cli_audited_ids(store *s, const char *action, char *const *ids, const size_t
 
 /* ---- verify ------------------------------------------------------------------------------------ */
 
+/* Largest responses read, per resource (security review F7: a verifier read a 180 MB "proof"
+ * whole). A checkpoint is refused past AUDIT_NOTE_MAX anyway; a consistency proof holds at most
+ * 64 hashes (about 3 KiB of JSON); an entries page of TAXII_AUDIT_ENTRIES_MAX entries is asked
+ * again in smaller pages when it is larger than AUDIT_MAX_PAGE. */
+#define AUDIT_MAX_CHECKPOINT 8192
+#define AUDIT_MAX_PROOF 8192
+#define AUDIT_MAX_PAGE ((size_t)8 << 20)
+#define AUDIT_PAGE_ENTRIES 1000
+
 typedef struct http_src {
-    client *cl;
+    client *cl_cp, *cl_proof, *cl_page;   /* the same node, each with its resource's size limit */
     const char *cmd;
-    int failed_http;    /* a request got a non-2xx answer */
+    const char *pin_name;  /* the pinned verifier key's name, "" for a bare key */
+    const unsigned char *pk;
+    int failed_http;       /* a request got a non-2xx answer */
+    int malformed;         /* a response was malformed (exit 1, not 3) */
+    client *last;          /* the client of the last request (for cli_net_fail's TLS hint) */
 } http_src;
 
-static int get_ok(http_src *h, const char *path, client_response *resp, enlace_err *err) {
-    int rc = client_get(h->cl, path, resp, err);
+/* The same words as cli_net_fail's hint (common.c). */
+#define AUDIT_TLS_HINT                                                                                              \
+    "; the server's TLS certificate is not trusted: give its CA certificate with --cacert FILE (or skip "            \
+    "verification with --insecure)"
+
+static int malformed(http_src *h, enlace_err *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int malformed(http_src *h, enlace_err *err, const char *fmt, ...) {
+    h->malformed = 1;
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return enlace_err_set(err, ENLACE_EINVAL, "malformed response: %s", what);
+}
+
+static int get_ok(http_src *h, client *cl, const char *path, const char *what, client_response *resp, enlace_err *err) {
+    h->last = cl;
+    int rc = client_get(cl, path, resp, err);
+    if (rc == ENLACE_ETOOBIG)
+        return malformed(h, err, "%s too large (over %zu bytes)", what,
+                         cl == h->cl_cp ? (size_t)AUDIT_MAX_CHECKPOINT : cl == h->cl_proof ? (size_t)AUDIT_MAX_PROOF : AUDIT_MAX_PAGE);
     if (rc) return rc;
     if (resp->status != 200) {
-        char what[300];
-        client_error_describe(resp, what, sizeof what);
+        char desc[300];
+        client_error_describe(resp, desc, sizeof desc);
         client_response_free(resp);
         h->failed_http = 1;
-        return enlace_err_set(err, ENLACE_ENET, "GET %s: %s", path, what);
+        return enlace_err_set(err, ENLACE_ENET, "GET %s: %s", path, desc);
     }
     return 0;
 }
 
 static int src_checkpoint(void *ctx, char **note, size_t *len, enlace_err *err) {
+    http_src *h = ctx;
     client_response resp;
-    int rc = get_ok(ctx, "enlace/v1/audit/checkpoint", &resp, err);
+    int rc = get_ok(h, h->cl_cp, "enlace/v1/audit/checkpoint", "checkpoint", &resp, err);
     if (rc) return rc;
+    /* a malformed note is the node's fault but not proof of tampering (exit 1); the pinned
+     * key's name must be the note's origin (security review F5) */
+    audit_checkpoint cp;
+    enlace_err e2;
+    rc = audit_checkpoint_verify_pinned(resp.body, resp.body_len, h->pin_name, h->pk, &cp, &e2);
+    if (rc == ENLACE_EINVAL) rc = malformed(h, err, "checkpoint: %s", e2.msg);
+    else if (rc) rc = enlace_err_set(err, rc, "%s", e2.msg);
+    if (rc) {
+        client_response_free(&resp);
+        return rc;
+    }
     *note = resp.body;  /* taken over: freed by the caller */
     *len = resp.body_len;
     resp.body = NULL;
@@ -163,6 +210,7 @@ static int b64_hash(const char *s, unsigned char out[MERKLE_HASH_LEN]) {
 }
 
 static json_object *parse_json(const client_response *resp) {
+    if (resp->body_len > 0x7fffffff) return NULL;
     json_tokener *tok = json_tokener_new();
     if (!tok) return NULL;
     json_object *o = json_tokener_parse_ex(tok, resp->body, (int)resp->body_len);
@@ -172,55 +220,67 @@ static json_object *parse_json(const client_response *resp) {
 
 static int src_consistency(void *ctx, uint64_t first, uint64_t second, unsigned char (*proof)[MERKLE_HASH_LEN],
                            size_t *n, enlace_err *err) {
+    http_src *h = ctx;
     char path[128];
     snprintf(path, sizeof path, "enlace/v1/audit/consistency?first=%llu&second=%llu", (unsigned long long)first,
              (unsigned long long)second);
     client_response resp;
-    int rc = get_ok(ctx, path, &resp, err);
+    int rc = get_ok(h, h->cl_proof, path, "consistency proof", &resp, err);
     if (rc) return rc;
     json_object *o = parse_json(&resp), *arr = NULL;
     client_response_free(&resp);
     *n = 0;
-    if (!o || !json_object_object_get_ex(o, "proof", &arr) || !json_object_is_type(arr, json_type_array) ||
-        json_object_array_length(arr) > MERKLE_MAX_PROOF)
-        rc = enlace_err_set(err, ENLACE_ECONFLICT, "fork: the node sent no usable consistency proof from size %llu",
-                            (unsigned long long)first);
+    if (!o || !json_object_object_get_ex(o, "proof", &arr) || !json_object_is_type(arr, json_type_array))
+        rc = malformed(h, err, "no consistency proof from size %llu", (unsigned long long)first);
+    else if (json_object_array_length(arr) > MERKLE_MAX_PROOF)
+        rc = malformed(h, err, "consistency proof from size %llu holds too many hashes", (unsigned long long)first);
     for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
         if (b64_hash(json_object_get_string(json_object_array_get_idx(arr, i)), proof[i]) != 0)
-            rc = enlace_err_set(err, ENLACE_ECONFLICT, "fork: the node's consistency proof holds a malformed hash");
+            rc = malformed(h, err, "consistency proof holds a malformed hash (hash %zu)", i);
     if (rc == 0) *n = json_object_array_length(arr);
     json_object_put(o);
     return rc;
 }
 
 static int src_leaves(void *ctx, uint64_t start, uint64_t end, audit_leaf_cb cb, void *cbctx, enlace_err *err) {
+    http_src *h = ctx;
+    uint64_t page = AUDIT_PAGE_ENTRIES;
     while (start < end) {
         char path[128];
+        uint64_t stop = end - start > page ? start + page : end;
         snprintf(path, sizeof path, "enlace/v1/audit/entries?start=%llu&end=%llu", (unsigned long long)start,
-                 (unsigned long long)end);
+                 (unsigned long long)stop);
         client_response resp;
-        int rc = get_ok(ctx, path, &resp, err);
+        int rc = get_ok(h, h->cl_page, path, "entries page", &resp, err);
+        if (rc == ENLACE_EINVAL && page > 1) {  /* too large: ask for fewer entries at once */
+            h->malformed = 0;
+            page /= 2;
+            continue;
+        }
         if (rc) return rc;
         json_object *o = parse_json(&resp), *arr = NULL;
         client_response_free(&resp);
-        if (!o || !json_object_object_get_ex(o, "entries", &arr) || !json_object_is_type(arr, json_type_array) ||
-            json_object_array_length(arr) == 0) {
+        if (!o || !json_object_object_get_ex(o, "entries", &arr) || !json_object_is_type(arr, json_type_array)) {
+            json_object_put(o);
+            return malformed(h, err, "entries from %llu are not an entries page", (unsigned long long)start);
+        }
+        if (json_object_array_length(arr) == 0) {
             json_object_put(o);
             return enlace_err_set(err, ENLACE_ECONFLICT, "leaf entries: the node served no entries from %llu (of %llu)",
                                   (unsigned long long)start, (unsigned long long)end);
         }
         for (size_t i = 0; i < json_object_array_length(arr) && rc == 0; i++) {
             json_object *e = json_object_array_get_idx(arr, i), *idx = NULL, *lh = NULL, *data = NULL;
-            unsigned char h[MERKLE_HASH_LEN];
-            if (!json_object_object_get_ex(e, "index", &idx) || !json_object_object_get_ex(e, "leaf_hash", &lh) ||
-                b64_hash(json_object_get_string(lh), h) != 0) {
-                rc = enlace_err_set(err, ENLACE_ECONFLICT, "leaf entries: a malformed entry near leaf %llu",
-                                    (unsigned long long)start);
+            unsigned char hh[MERKLE_HASH_LEN];
+            if (!json_object_object_get_ex(e, "index", &idx) || !json_object_is_type(idx, json_type_int) ||
+                json_object_get_int64(idx) < 0 || !json_object_object_get_ex(e, "leaf_hash", &lh) ||
+                b64_hash(json_object_get_string(lh), hh) != 0) {
+                rc = malformed(h, err, "a malformed entry near leaf %llu", (unsigned long long)start);
                 break;
             }
             int has = json_object_object_get_ex(e, "data", &data) && json_object_is_type(data, json_type_string);
             rc = cb(cbctx, (uint64_t)json_object_get_int64(idx), has ? json_object_get_string(data) : NULL,
-                    has ? (size_t)json_object_get_string_len(data) : 0, h, err);
+                    has ? (size_t)json_object_get_string_len(data) : 0, hh, err);
             start = (uint64_t)json_object_get_int64(idx) + 1;
         }
         json_object_put(o);
@@ -229,14 +289,21 @@ static int src_leaves(void *ctx, uint64_t start, uint64_t end, audit_leaf_cb cb,
     return 0;
 }
 
-/* Write text to path atomically: a temporary file in the same directory, fsync, rename. */
+/* Write text to path atomically: a new temporary file in the same directory (O_EXCL|O_NOFOLLOW,
+ * so nothing already there, nor a link planted there, is written through), with the mode of the
+ * file it replaces, fsync, rename, directory fsync. */
 static int write_atomic(const char *path, const char *text, size_t len, enlace_err *err) {
     char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+    unsigned char rnd[6];
+    randombytes_buf(rnd, sizeof rnd);
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%02x%02x%02x%02x%02x%02x", path, (long)getpid(), rnd[0], rnd[1], rnd[2],
+                 rnd[3], rnd[4], rnd[5]) >= (int)sizeof tmp)
         return enlace_err_set(err, ENLACE_EINVAL, "state path too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    struct stat old;
+    mode_t mode = lstat(path, &old) == 0 && S_ISREG(old.st_mode) ? old.st_mode & 07777 : 0644;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return enlace_err_set(err, ENLACE_EIO, "cannot write %s: %s", tmp, strerror(errno));
-    int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    int ok = fchmod(fd, mode) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
     int saved = errno;
     close(fd);
     if (!ok || rename(tmp, path) != 0) {
@@ -257,19 +324,40 @@ static int write_atomic(const char *path, const char *text, size_t len, enlace_e
     return 0;
 }
 
-/* KEY as given, or the contents of the file it names. */
-static int load_pubkey(const char *arg, unsigned char pk[32], enlace_err *err) {
+/* KEY as given, or the contents of the file it names; name gets a verifier key's name ("" for a
+ * bare key). ENLACE_EIO "cannot read FILE: ..." when KEY is no key and no readable file. */
+static int load_pubkey(const char *arg, unsigned char pk[32], char name[AUDIT_ORIGIN_MAX], enlace_err *err) {
     struct stat st;
     if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
         char *text = NULL;
         size_t len = 0;
         int rc = cli_read_file(arg, &text, &len, err);
         if (rc) return rc;
-        rc = audit_pubkey_parse(text, pk, err);
+        rc = audit_pubkey_parse_name(text, pk, name, err);
         free(text);
+        if (rc) enlace_err_set(err, rc, "%s: %s", arg, err->msg);
         return rc;
     }
-    return audit_pubkey_parse(arg, pk, err);
+    int saved = errno;
+    int rc = audit_pubkey_parse_name(arg, pk, name, err);
+    /* not a key: when it does not look like one either (no '+', not 44 characters), it was a
+     * file name */
+    if (rc && !strchr(arg, '+') && strlen(arg) != 44)
+        return enlace_err_set(err, ENLACE_EIO, "cannot read %s: %s", arg, strerror(saved ? saved : ENOENT));
+    return rc;
+}
+
+/* A failure before or while checking (exit 1): the line on stderr, and with --json the result
+ * object on stdout too. */
+static int verify_error(const char *cmd, int json, const char *reason) {
+    if (json) {
+        enlace_buf o = ENLACE_BUF_INIT;
+        enlace_buf_puts(&o, "{\"ok\":false,\"checked\":false,\"reason\":");
+        enlace_buf_json_str(&o, reason);
+        enlace_buf_puts(&o, "}\n");
+        cli_emit(cmd, &o, 0);
+    }
+    return cli_fail(cmd, "%s", reason);
 }
 
 static int cmd_verify(int argc, char **argv) {
@@ -326,7 +414,16 @@ static int cmd_verify(int argc, char **argv) {
     enlace_err err;
     enlace_err_clear(&err);
     unsigned char pk[32];
-    if (load_pubkey(key, pk, &err) != 0) return cli_usage_error(cmd, "--pubkey: %s", err.msg);
+    char pin_name[AUDIT_ORIGIN_MAX];
+    int krc = load_pubkey(key, pk, pin_name, &err);
+    if (krc == ENLACE_EIO) {
+        sodium_memzero(pw, sizeof pw);
+        return verify_error(cmd, json, err.msg);
+    }
+    if (krc) {
+        sodium_memzero(pw, sizeof pw);
+        return cli_usage_error(cmd, "--pubkey: %s", err.msg);
+    }
     /* the node's base URL: drop a trailing "api/" (a TAXII API root given by habit) */
     char base[2048];
     if (snprintf(base, sizeof base, "%s%s", url, url[0] && url[strlen(url) - 1] == '/' ? "" : "/") >= (int)sizeof base)
@@ -342,39 +439,76 @@ static int cmd_verify(int argc, char **argv) {
     if (access(state_path, F_OK) == 0) {
         if (cli_read_file(state_path, &text, &tlen, &err) != 0) {
             sodium_memzero(pw, sizeof pw);
-            return cli_fail(cmd, "%s", err.msg);
+            return verify_error(cmd, json, err.msg);
+        }
+        size_t ws = 0;
+        while (ws < tlen && (text[ws] == ' ' || text[ws] == '\n' || text[ws] == '\t' || text[ws] == '\r')) ws++;
+        if (ws == tlen) {  /* not "first use": a kept head was lost (a crash, a full disk, ...) */
+            free(text);
+            sodium_memzero(pw, sizeof pw);
+            char msg[4300];
+            snprintf(msg, sizeof msg, "state file %s is empty: delete it to start over", state_path);
+            return verify_error(cmd, json, msg);
         }
         int rc = audit_state_parse(text, tlen, pk, &st, &err);
         free(text);
+        if (rc == 0 && pin_name[0] && strcmp(st.cp.origin, pin_name) != 0) {
+            rc = enlace_err_set(&err, ENLACE_EAUTH, "bad signature: the head kept in the state file is of '%s', not the pinned '%s'",
+                                st.cp.origin, pin_name);
+            audit_state_free(&st);
+        }
         if (rc == ENLACE_EAUTH) {
             sodium_memzero(pw, sizeof pw);
+            if (json) {
+                enlace_buf o = ENLACE_BUF_INIT;
+                enlace_buf_puts(&o, "{\"ok\":false,\"checked\":true,\"reason\":");
+                enlace_buf_json_str(&o, err.msg);
+                enlace_buf_puts(&o, "}\n");
+                cli_emit(cmd, &o, 0);
+            }
             fprintf(stderr, "enlace %s: %s (%s)\n", cmd, err.msg, state_path);
             return AUDIT_EXIT_FAILED;
         }
         if (rc) {
             sodium_memzero(pw, sizeof pw);
-            return cli_fail(cmd, "%s: %s", state_path, err.msg);
+            char msg[ENLACE_ERR_MSG_MAX + 4200];
+            snprintf(msg, sizeof msg, "%s: %s", state_path, err.msg);
+            return verify_error(cmd, json, msg);
         }
     }
-    client_config cc = {base, user, password, token, insecure, cacert, 0, 60, 0};
-    client *cl = NULL;
-    if (client_new(&cc, &cl, &err) != 0) {
+    client_config cc = {base, user, password, token, insecure, cacert, 0, 60, AUDIT_MAX_CHECKPOINT};
+    client *cl_cp = NULL, *cl_proof = NULL, *cl_page = NULL;
+    int crc = client_new(&cc, &cl_cp, &err);
+    cc.max_body = AUDIT_MAX_PROOF;
+    if (crc == 0) crc = client_new(&cc, &cl_proof, &err);
+    cc.max_body = AUDIT_MAX_PAGE;
+    if (crc == 0) crc = client_new(&cc, &cl_page, &err);
+    if (crc != 0) {
         sodium_memzero(pw, sizeof pw);
         audit_state_free(&st);
-        return cli_fail(cmd, "%s", err.msg);
+        client_free(cl_cp);
+        client_free(cl_proof);
+        return verify_error(cmd, json, err.msg);
     }
-    http_src h = {cl, cmd, 0};
+    http_src h = {cl_cp, cl_proof, cl_page, cmd, pin_name, pk, 0, 0, cl_cp};
     audit_source src = {&h, src_checkpoint, src_consistency, src_leaves};
     audit_verify_result res;
     int rc = audit_verify_run(&st, &src, pk, entries, &res, &err);
     int exit_code = CLI_EXIT_OK;
-    if (rc == ENLACE_ENET || rc == ENLACE_ENOMEM || rc == ENLACE_EIO) {
-        exit_code = rc == ENLACE_ENET && !h.failed_http ? cli_net_fail(cmd, cl, &err) : cli_fail(cmd, "%s", err.msg);
+    if (rc == ENLACE_ENET || rc == ENLACE_ENOMEM || rc == ENLACE_EIO || rc == ENLACE_EINVAL || h.malformed) {
+        /* could not check: network, memory, or a malformed response (not proof of tampering) */
+        char msg[ENLACE_ERR_MSG_MAX + 200];
+        if (rc == ENLACE_EINVAL && !h.malformed && strncmp(err.msg, "malformed response", 18) != 0)
+            snprintf(msg, sizeof msg, "malformed response: %s", err.msg);
+        else
+            snprintf(msg, sizeof msg, "%s%s", err.msg,
+                     rc == ENLACE_ENET && !h.failed_http && client_tls_untrusted(h.last) ? AUDIT_TLS_HINT : "");
+        exit_code = verify_error(cmd, json, msg);
     } else if (rc != 0) {
         exit_code = AUDIT_EXIT_FAILED;
         if (json) {
             enlace_buf o = ENLACE_BUF_INIT;
-            enlace_buf_puts(&o, "{\"ok\":false,\"reason\":");
+            enlace_buf_puts(&o, "{\"ok\":false,\"checked\":true,\"reason\":");
             enlace_buf_json_str(&o, err.msg);
             enlace_buf_puts(&o, "}\n");
             cli_emit(cmd, &o, 0);
@@ -382,16 +516,22 @@ static int cmd_verify(int argc, char **argv) {
             fprintf(stderr, "enlace %s: %s\n", cmd, err.msg);
         }
     } else {
+        /* verified: say so first, then whether the new head could be kept */
         enlace_buf out = ENLACE_BUF_INIT;
-        if (audit_state_format(&st, &out) != 0 || write_atomic(state_path, out.p, out.len, &err) != 0) {
-            exit_code = cli_fail(cmd, "%s", out.oom ? "out of memory" : err.msg);
-        } else if (json) {
+        int wrc = audit_state_format(&st, &out) != 0 ? enlace_err_set(&err, ENLACE_ENOMEM, "out of memory")
+                                                     : write_atomic(state_path, out.p, out.len, &err);
+        if (json) {
             enlace_buf o = ENLACE_BUF_INIT;
             enlace_buf_puts(&o, "{\"ok\":true,\"origin\":");
             enlace_buf_json_str(&o, st.cp.origin);
-            enlace_buf_printf(&o, ",\"size\":%llu,\"previous_size\":%llu,\"first_use\":%s,\"entries_checked\":%llu}\n",
+            enlace_buf_printf(&o, ",\"size\":%llu,\"previous_size\":%llu,\"first_use\":%s,\"entries_checked\":%llu",
                               (unsigned long long)res.new_size, (unsigned long long)res.old_size,
                               res.first_use ? "true" : "false", (unsigned long long)res.leaves_checked);
+            if (wrc) {
+                enlace_buf_puts(&o, ",\"state_saved\":false,\"error\":");
+                enlace_buf_json_str(&o, err.msg);
+            }
+            enlace_buf_puts(&o, "}\n");
             exit_code = cli_emit(cmd, &o, 0);
         } else if (res.first_use) {
             printf("ok: first use: keeping %s at tree size %llu%s\n", st.cp.origin, (unsigned long long)res.new_size,
@@ -401,9 +541,13 @@ static int cmd_verify(int argc, char **argv) {
                    (unsigned long long)res.old_size,
                    entries ? (res.leaves_checked ? " (new entries checked)" : " (no new entries)") : "");
         }
+        fflush(stdout);
+        if (wrc) exit_code = cli_fail(cmd, "the head was verified but not kept: %s", err.msg);
         enlace_buf_free(&out);
     }
-    client_free(cl);
+    client_free(cl_cp);
+    client_free(cl_proof);
+    client_free(cl_page);
     audit_state_free(&st);
     sodium_memzero(pw, sizeof pw);
     return exit_code;

@@ -172,6 +172,48 @@ class ReplayServer(threading.Thread):
         self.httpd.server_close()
 
 
+class FakeNode(threading.Thread):
+    """A fake node answering GET paths by prefix from routes: {prefix: (status, body bytes)}."""
+
+    def __init__(self, routes):
+        super().__init__(daemon=True)
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                for prefix, (status, body) in routes.items():
+                    if self.path.startswith(prefix):
+                        break
+                else:
+                    status, body = 404, b""
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except OSError:  # the client hung up on a body too large: fine
+                    pass
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d/" % self.httpd.server_address[1]
+
+    def run(self):
+        self.httpd.serve_forever()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def vkey(name, pk):
+    """A signed-note verifier key NAME+ID+KEY for Ed25519 key pk (raw 32 bytes)."""
+    kid = hashlib.sha256(name.encode() + b"\n\x01" + pk).digest()[:4]
+    return "%s+%s+%s" % (name, kid.hex(), base64.b64encode(b"\x01" + pk).decode())
+
+
 class AuditTest(unittest.TestCase):
     def setUp(self):
         self.n = Node(party="MX", org="SSPC")
@@ -551,6 +593,90 @@ class AuditTest(unittest.TestCase):
             self.assertCaught("rollback: tree size %d < last seen" % parse_checkpoint(old)["size"], url=fake.url)
         finally:
             fake.stop()
+
+    def assertMalformed(self, reason, **kw):
+        """A malformed answer is not proof of tampering: exit 1 and "malformed response: ..."."""
+        r = self.verify(**kw)
+        self.assertEqual(r.returncode, 1, "verify should fail (1) with '%s': rc %d %s %s"
+                         % (reason, r.returncode, r.stdout, r.stderr))
+        self.assertIn("enlace audit verify: malformed response: " + reason, r.stderr)
+        return r
+
+    def test_verify_refuses_malformed_and_huge_answers(self):
+        """Security review F7/F8: sizes are capped per resource, malformed answers exit 1 (3 is
+        kept for verification failures), --json prints its object for every outcome, file errors
+        are named, an empty state file is an error and the state keeps its mode."""
+        self.assertVerified()
+        kept = parse_checkpoint(json.loads(read_text(self.state))["checkpoint"])
+        os.chmod(self.state, 0o600)
+        self.read_some("kate.doyle", 2)
+        self.wait_checkpoint(kept["size"] + 2)
+        new = self.checkpoint()  # a larger head: the verifier asks for a consistency proof
+        state_before = read_text(self.state)
+        big = json.dumps({"proof": [base64.b64encode(os.urandom(32)).decode()] * 200000}).encode()
+        cases = [
+            ({"/enlace/v1/audit/checkpoint": (200, b"x" * 20000)}, "checkpoint too large"),
+            ({"/enlace/v1/audit/checkpoint": (200, b"hello\n")}, "checkpoint: "),
+            ({"/enlace/v1/audit/checkpoint": (200, new.encode()),
+              "/enlace/v1/audit/consistency": (200, big)}, "consistency proof too large"),
+            ({"/enlace/v1/audit/checkpoint": (200, new.encode()),
+              "/enlace/v1/audit/consistency": (200, b'{"proof":["not a hash"]}')},
+             "consistency proof holds a malformed hash"),
+            ({"/enlace/v1/audit/checkpoint": (200, new.encode()),
+              "/enlace/v1/audit/consistency": (200, b'{"first":1}')}, "no consistency proof"),
+        ]
+        for routes, reason in cases:
+            fake = FakeNode(routes)
+            fake.start()
+            try:
+                self.assertMalformed(reason, url=fake.url)
+                r = run(["audit", "verify", "--url", fake.url, "--pubkey", self.pub, "--state", self.state,
+                         "--user", "kate.doyle", "--password-stdin", "--json"],
+                        input=self.n.passwords["kate.doyle"] + "\n")
+                self.assertEqual(r.returncode, 1, r.stderr)
+                j = json.loads(r.stdout)
+                self.assertEqual(j["ok"], False)
+                self.assertIn("malformed response: " + reason, j["reason"])
+            finally:
+                fake.stop()
+            self.assertEqual(read_text(self.state), state_before)  # nothing kept from a bad answer
+        # a network failure: exit 1, and --json still prints its object
+        fake = FakeNode({})
+        url = fake.url
+        fake.httpd.server_close()
+        r = run(["audit", "verify", "--url", url, "--pubkey", self.pub, "--state", self.state,
+                 "--user", "kate.doyle", "--password-stdin", "--json"], input=self.n.passwords["kate.doyle"] + "\n")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["ok"], False)
+        # a --pubkey file that is not there is named as such
+        r = self.verify(pub=os.path.join(self.tmp, "missing", "node.pub"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot read %s: No such file" % os.path.join(self.tmp, "missing", "node.pub"), r.stderr)
+        # an empty state file is not a first use: the kept head was lost
+        empty = os.path.join(self.tmp, "empty.json")
+        with open(empty, "w") as f:
+            f.write(" \n")
+        r = self.verify(state=empty)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("state file %s is empty: delete it to start over" % empty, r.stderr)
+        # the real node: verified, the state keeps its mode
+        self.assertVerified()
+        self.assertEqual(os.stat(self.state).st_mode & 0o777, 0o600)
+        self.assertEqual([f for f in os.listdir(self.tmp) if ".tmp." in f], [])
+        # the state cannot be written: the result line first, then why it was not kept
+        r = self.verify(state=os.path.join(self.tmp, "nodir", "state.json"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertTrue(r.stdout.startswith("ok: first use"), r.stdout)
+        self.assertIn("not kept: cannot write", r.stderr)
+
+    def test_pinned_verifier_key_name_is_checked(self):
+        """Security review F5: the NAME of a pinned NAME+ID+KEY must be the log's origin."""
+        pk = base64.b64decode(read_text(self.pub).strip())
+        origin = parse_checkpoint(self.checkpoint())["origin"]
+        self.assertVerified(pub=vkey(origin, pk), state=os.path.join(self.tmp, "right.json"))
+        line = self.assertCaught("bad signature: signed by '%s', not the pinned 'enlace/US/elsewhere'" % origin,
+                                 pub=vkey("enlace/US/elsewhere", pk), state=os.path.join(self.tmp, "wrong.json"))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "wrong.json")), line)
 
     def test_head_signed_with_another_key_is_caught(self):
         other = Node(party="MX", org="Elsewhere")
