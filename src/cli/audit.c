@@ -65,9 +65,11 @@ static const char audit_usage[] =
     "  --principal NAME   entries by this user\n"
     "  --role ROLE        entries by users holding ROLE (e.g. liaison)\n"
     "  --action ACTION    read, write, delete, or an admin action (user-add, token-create, ...)\n"
-    "  --object ID        entries naming this object id\n"
+    "  --object ID        entries naming this object id (case does not matter)\n"
     "  --since T, --until T   time range [T, T'), RFC 3339 (2026-11-29T10:00:00Z) or a date\n"
-    "  --json             one JSON object per line: {\"index\",\"leaf_hash\",\"entry\"}\n"
+    "  --json             one JSON object per line: {\"index\",\"leaf_hash\",\"edited\",\"entry\"}\n"
+    "every entry shown is hashed and checked against its stored leaf hash: one that does not match\n"
+    "is marked \"EDITED: entry does not match its leaf hash\" (\"edited\":true), and the exit status is 3\n"
     "\n"
     "exit status: 0 ok, 1 could not check (network, files, a malformed or oversized answer:\n"
     "             \"malformed response: ...\"; with --json the object is printed too), 2 usage error,\n"
@@ -556,11 +558,11 @@ static int cmd_verify(int argc, char **argv) {
 /* ---- show --------------------------------------------------------------------------------------- */
 
 typedef struct show_ctx {
-    const char *party, *action, *role_name;
+    const char *party, *action, *role_name, *object;
     char **role_users;   /* names of users holding --role */
     size_t n_role_users;
     int json;
-    size_t shown;
+    size_t shown, edited;
     int failed;
 } show_ctx;
 
@@ -570,11 +572,28 @@ static int in_role(const show_ctx *sc, const char *name) {
     return 0;
 }
 
+/* What the mark says of an entry whose bytes do not hash to its stored leaf hash (security
+ * review F4): someone changed the entry in the store after it was logged. */
+#define EDITED_MARK "EDITED: entry does not match its leaf hash"
+
 static int show_leaf(void *ctx, const store_audit_leaf *leaf) {
     show_ctx *sc = ctx;
     audit_entry_doc d;
     enlace_err err;
+    unsigned char h[MERKLE_HASH_LEN];
+    merkle_hash_leaf(leaf->data, leaf->len, h);
+    int edited = sodium_memcmp(h, leaf->hash, MERKLE_HASH_LEN) != 0;
+    char b64[sodium_base64_ENCODED_LEN(MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, leaf->hash, MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
     if (audit_entry_decode(leaf->data, leaf->len, &d, &err) != 0) {
+        if (edited) {  /* edited into something that is not even an entry */
+            sc->edited++;
+            if (sc->json)
+                printf("{\"index\":%llu,\"leaf_hash\":\"%s\",\"edited\":true,\"entry\":null}\n",
+                       (unsigned long long)leaf->idx, b64);
+            else
+                printf("%llu " EDITED_MARK " (and is not an entry: %s)\n", (unsigned long long)leaf->idx, err.msg);
+        }
         fprintf(stderr, "enlace audit show: leaf %llu: %s\n", (unsigned long long)leaf->idx, err.msg);
         sc->failed = 1;
         return 0;
@@ -582,17 +601,21 @@ static int show_leaf(void *ctx, const store_audit_leaf *leaf) {
     const audit_entry *e = &d.e;
     int keep = (!sc->party || strcmp(e->party, sc->party) == 0) && (!sc->action || strcmp(e->action, sc->action) == 0) &&
                (!sc->role_name || in_role(sc, e->principal));
+    if (keep && sc->object) {  /* the store matched the text; the entry must name the id */
+        keep = 0;
+        for (size_t i = 0; i < e->n_objects && !keep; i++) keep = strcmp(e->objects[i].id, sc->object) == 0;
+    }
     if (keep) {
         sc->shown++;
-        char b64[sodium_base64_ENCODED_LEN(MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL)];
-        sodium_bin2base64(b64, sizeof b64, leaf->hash, MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
+        if (edited) sc->edited++;
         if (sc->json) {
-            printf("{\"index\":%llu,\"leaf_hash\":\"%s\",\"entry\":%.*s}\n", (unsigned long long)leaf->idx, b64,
-                   (int)leaf->len, (const char *)leaf->data);
+            printf("{\"index\":%llu,\"leaf_hash\":\"%s\",\"edited\":%s,\"entry\":%.*s}\n", (unsigned long long)leaf->idx,
+                   b64, edited ? "true" : "false", (int)leaf->len, (const char *)leaf->data);
         } else {
             char t[TAXII_TIME_LEN];
             taxii_time_format(e->time_us, t);
-            printf("%llu %s %s (%s, %s) %s", (unsigned long long)leaf->idx, t, e->principal, e->org, e->party, e->action);
+            printf("%llu %s%s %s (%s, %s) %s", (unsigned long long)leaf->idx, edited ? EDITED_MARK ": " : "", t,
+                   e->principal, e->org, e->party, e->action);
             if (e->collection[0]) printf(" collection=%s", e->collection);
             if (e->target[0]) printf(" target=%s", e->target);
             printf(" about=%s %s", e->about, e->decision);
@@ -606,6 +629,31 @@ static int show_leaf(void *ctx, const store_audit_leaf *leaf) {
         }
     }
     audit_entry_doc_free(&d);
+    return 0;
+}
+
+/* The actions entries are written with (docs/audit.md "Leaf encoding"). */
+static const char *const known_actions[] = {
+    AUDIT_READ, AUDIT_WRITE, AUDIT_DELETE, "user-add", "user-disable", "user-enable", "user-password",
+    "token-create", "token-revoke", "org-add", "org-vet", "org-unvet", "party-add", "agreement-set",
+    "agreement-remove", "collection-create", "grant", "collection-default-tlp", "purge", "review", "purge-dry-run"};
+
+static int known_action(const char *a) {
+    for (size_t i = 0; i < sizeof known_actions / sizeof *known_actions; i++)
+        if (strcmp(known_actions[i], a) == 0) return 1;
+    return 0;
+}
+
+/* A party code as given: two ASCII letters, upper-cased into out (3 bytes). -1 otherwise. */
+static int party_arg(const char *s, char out[3]) {
+    if (strlen(s) != 2) return -1;
+    for (int i = 0; i < 2; i++) {
+        char c = s[i];
+        if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
+        if (c < 'A' || c > 'Z') return -1;
+        out[i] = c;
+    }
+    out[2] = '\0';
     return 0;
 }
 
@@ -632,17 +680,38 @@ static int cmd_show(int argc, char **argv) {
     memset(&sc, 0, sizeof sc);
     store_audit_filter f;
     memset(&f, 0, sizeof f);
+    char party[3], about[3], object[300];
     int c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case O_PARTY: sc.party = optarg; break;
-        case O_ABOUT: f.about = optarg; break;
+        case O_PARTY:
+            if (party_arg(optarg, party) != 0)
+                return cli_usage_error(cmd, "--party '%s' is not a party code (two letters, e.g. US)", optarg);
+            sc.party = party;
+            break;
+        case O_ABOUT:
+            if (party_arg(optarg, about) != 0)
+                return cli_usage_error(cmd, "--about '%s' is not a party code (two letters, e.g. MX)", optarg);
+            f.about = about;
+            break;
         case O_PRINCIPAL: f.principal = optarg; break;
         case O_ROLE: sc.role_name = optarg; break;
-        case O_ACTION: sc.action = optarg; break;
-        case O_OBJECT: f.contains = optarg; break;
+        case O_ACTION:
+            if (!known_action(optarg))
+                return cli_usage_error(cmd, "--action '%s' is not an action (read, write, delete, user-add, ...)", optarg);
+            sc.action = optarg;
+            break;
+        case O_OBJECT: {
+            /* STIX ids are lower case (type and UUID): normalise what was typed */
+            size_t ol = strlen(optarg);
+            if (ol == 0 || ol >= sizeof object) return cli_usage_error(cmd, "--object '%s' is not an object id", optarg);
+            for (size_t i = 0; i <= ol; i++)
+                object[i] = optarg[i] >= 'A' && optarg[i] <= 'Z' ? (char)(optarg[i] - 'A' + 'a') : optarg[i];
+            f.contains = sc.object = object;
+            break;
+        }
         case O_SINCE:
             if (parse_when(optarg, &f.since_us) != 0) return cli_usage_error(cmd, "--since '%s' is not a timestamp", optarg);
             break;
@@ -680,8 +749,11 @@ static int cmd_show(int argc, char **argv) {
     rc = store_read_begin(s, &err);
     if (rc == 0) rc = store_audit_leaves(s, 0, UINT64_MAX, &f, show_leaf, &sc, &err);
     store_read_end(s, NULL);
-    int exit_code = rc ? cli_fail(cmd, "%s", err.msg) : sc.failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-    if (rc == 0 && !sc.json && sc.shown == 0) fprintf(stderr, "enlace %s: no entries match\n", cmd);
+    int exit_code = rc ? cli_fail(cmd, "%s", err.msg) : sc.edited ? AUDIT_EXIT_FAILED : sc.failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    if (rc == 0 && !sc.json && sc.shown == 0 && !sc.edited) fprintf(stderr, "enlace %s: no entries match\n", cmd);
+    if (rc == 0 && sc.edited)
+        fprintf(stderr, "enlace %s: %zu entr%s shown do%s not match %s leaf hash: edited in the store after it was logged\n",
+                cmd, sc.edited, sc.edited == 1 ? "y" : "ies", sc.edited == 1 ? "es" : "", sc.edited == 1 ? "its" : "their");
     free(sc.role_users);
     free(users);
     store_close(s);

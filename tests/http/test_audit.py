@@ -359,6 +359,20 @@ class AuditTest(unittest.TestCase):
                          [("kate.doyle", "allow"), ("sam.price", "deny")])
         r = self.n.cli("audit", "show", self.n.dir, "--object", objs[1]["id"])
         self.assertEqual(len(r.stdout.splitlines()), 2, r.stdout)  # written, then read
+        # security review F9: ids match whatever their case, party codes are upper-cased, and a
+        # party that is not two letters or an unknown action is a usage error (as --role is)
+        r = self.n.cli("audit", "show", self.n.dir, "--object", objs[1]["id"].upper())
+        self.assertEqual(len(r.stdout.splitlines()), 2, r.stdout + r.stderr)
+        r = self.n.cli("audit", "show", self.n.dir, "--object", objs[1]["id"][:12])
+        self.assertEqual(r.stdout, "")  # a part of an id names no object
+        r = self.n.cli("audit", "show", self.n.dir, "--party", "us", "--about", "mx", "--role", "liaison",
+                       "--action", "read", "--json")
+        self.assertEqual([(json.loads(l)["entry"]["principal"]) for l in r.stdout.splitlines()],
+                         ["kate.doyle", "sam.price"])
+        for bad in (["--party", "USA"], ["--party", "U1"], ["--about", "x"], ["--action", "reads"],
+                    ["--action", "READ"]):
+            r = self.n.cli("audit", "show", self.n.dir, *bad, check=False)
+            self.assertEqual(r.returncode, 2, (bad, r.stdout, r.stderr))
 
     def test_read_is_durable_before_its_response(self):
         objs = self.post(2)
@@ -540,6 +554,19 @@ class AuditTest(unittest.TestCase):
             c.close()
 
         edit(n - 1)
+        # security review F4: the node's own `audit show` marks the edited entry, exit 3
+        r = self.n.cli("audit", "show", self.n.dir, check=False)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        marked = [l for l in r.stdout.splitlines() if "EDITED: entry does not match its leaf hash" in l]
+        self.assertEqual(len(marked), 1, r.stdout)
+        self.assertTrue(marked[0].startswith("%d " % (n - 1)), marked[0])
+        self.assertIn("1 entry shown does not match its leaf hash", r.stderr)
+        r = self.n.cli("audit", "show", self.n.dir, "--json", check=False)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        rows = [json.loads(l) for l in r.stdout.splitlines()]
+        self.assertEqual([x["index"] for x in rows if x["edited"]], [n - 1])
+        r = self.n.cli("audit", "show", self.n.dir, "--action", "read", "--principal", "kate.doyle", "--json")
+        self.assertEqual(r.returncode, 0, r.stdout)  # the edited entry is not among those shown
         self.n.start("--audit-checkpoint", "1")
         self.assertCaught("leaf %d: its entry does not match" % (n - 1), entries=True)
         # an entry kate already verified, edited with every hash rebuilt and a new head signed by
