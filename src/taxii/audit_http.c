@@ -83,7 +83,10 @@ static void proof_json(enlace_buf *b, const unsigned char (*proof)[MERKLE_HASH_L
     enlace_buf_puts(b, "]");
 }
 
-static void serve_checkpoint(store *s, taxii_audit_reply *r, enlace_err *err_log) {
+static void serve_checkpoint(store *s, const taxii_audit_caller *who, taxii_audit_reply *r, enlace_err *err_log) {
+    /* a node without its key signs no head: the last one it signed (before the key went) would
+     * be served as current forever */
+    if (who && who->node_keyless) return fail(r, 503, "this node has no signing key: it issues no tree heads");
     char *note = NULL;
     enlace_err e;
     int rc = store_audit_checkpoint_latest(s, NULL, &note, NULL, &e);
@@ -201,7 +204,7 @@ void taxii_audit_serve(store *s, const char *url, const taxii_param *ps, size_t 
     if (len >= sizeof what) return fail(r, 404, "no such resource");
     memcpy(what, rest, len);
     what[len] = '\0';
-    if (strcmp(what, "checkpoint") == 0) serve_checkpoint(s, r, err_log);
+    if (strcmp(what, "checkpoint") == 0) serve_checkpoint(s, who, r, err_log);
     else if (strcmp(what, "consistency") == 0) serve_consistency(s, ps, n, r, err_log);
     else if (strcmp(what, "inclusion") == 0) serve_inclusion(s, ps, n, r, err_log);
     else if (strcmp(what, "entries") == 0) serve_entries(s, ps, n, who, r, err_log);

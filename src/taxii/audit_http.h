@@ -27,6 +27,9 @@ typedef struct taxii_audit_caller {
     const char *party;   /* its party */
     int partner;         /* 1: a partner node's principal (role partner), the one that verifies
                           * the log for its party */
+    int node_keyless;    /* 1: the serving node has no signing key (no node.key): it issues no
+                          * tree heads, so `checkpoint` answers 503 rather than an old head
+                          * (security review F6) */
 } taxii_audit_caller;
 
 typedef struct taxii_audit_reply {
@@ -39,6 +42,7 @@ typedef struct taxii_audit_reply {
 
 /* Answer GET url (under TAXII_AUDIT_PREFIX) with query parameters ps[0..n) on store s:
  *   checkpoint                         the latest signed tree head, a C2SP tlog-checkpoint note
+ *                                      (404 before the first; 503 when who->node_keyless)
  *   consistency?first=M&second=N       {"first","second","proof":[base64...]} (RFC 9162 §2.1.4)
  *   inclusion?index=I&size=N           {"index","size","leaf_hash","proof":[...]} (§2.1.3)
  *   entries?start=A[&end=B]            {"size","start","end","more","entries":[{"index",

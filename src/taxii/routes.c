@@ -472,7 +472,7 @@ static void audit_hold_read(taxii_server *srv, const store_user *u, const char *
  * principal; an entry is shown in full only to whom it concerns. */
 static void serve_audit(taxii_server *srv, store *s, const char *url, const store_user *u, const params *ps,
                         reply *r) {
-    taxii_audit_caller who = {u->name, u->party, (u->roles & STORE_ROLE_PARTNER) != 0};
+    taxii_audit_caller who = {u->name, u->party, (u->roles & STORE_ROLE_PARTNER) != 0, !srv->has_node_key};
     taxii_audit_reply ar = {500, ENLACE_BUF_INIT, NULL};
     enlace_err err;
     enlace_err_clear(&err);

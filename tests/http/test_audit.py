@@ -696,6 +696,24 @@ class AuditTest(unittest.TestCase):
         self.assertTrue(r.stdout.startswith("ok: first use"), r.stdout)
         self.assertIn("not kept: cannot write", r.stderr)
 
+    def test_node_without_key_issues_no_heads(self):
+        """Security review F6: without node.key the node still logs but answers 503 for the
+        checkpoint rather than serving the last head it signed as current."""
+        self.read_some("kate.doyle")
+        self.wait_checkpoint(self.size())
+        self.n.stop()
+        os.rename(os.path.join(self.n.dir, "node.key"), os.path.join(self.tmp, "node.key"))
+        self.n.start("--audit-checkpoint", "1")
+        before = self.size()
+        self.read_some("kate.doyle")
+        self.assertEqual(self.size(), before + 1)  # still logged
+        r = self.audit("checkpoint", code=503)
+        self.assertEqual(r.json()["http_status"], "503")
+        self.assertIn("this node has no signing key: it issues no tree heads", r.json()["description"])
+        r = self.verify()
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no signing key", r.stderr)
+
     def test_pinned_verifier_key_name_is_checked(self):
         """Security review F5: the NAME of a pinned NAME+ID+KEY must be the log's origin."""
         pk = base64.b64decode(read_text(self.pub).strip())

@@ -51,7 +51,7 @@ static json_object *entries_of(fixture *f, const char *name, const char *party, 
     snprintf(a, sizeof a, "%d", start);
     snprintf(b, sizeof b, "%d", end);
     taxii_param ps[2] = {{"start", a}, {"end", b}};
-    taxii_audit_caller who = {name, party, partner};
+    taxii_audit_caller who = {name, party, partner, 0};
     taxii_audit_reply r = {0, ENLACE_BUF_INIT, NULL};
     taxii_audit_serve(f->s, "/enlace/v1/audit/entries", ps, 2, &who, &r, NULL);
     assert_int_equal(r.status, 200);
@@ -164,7 +164,7 @@ static void test_one_entry_per_originator_party(void **state) {
 static unsigned serve(fixture *f, const char *url, const char *k1, const char *v1, const char *k2, const char *v2,
                       char **body) {
     taxii_param ps[2] = {{k1, v1}, {k2, v2}};
-    taxii_audit_caller who = {"ana.ruiz", "MX", 0};
+    taxii_audit_caller who = {"ana.ruiz", "MX", 0, 0};
     taxii_audit_reply r = {0, ENLACE_BUF_INIT, NULL};
     taxii_audit_serve(f->s, url, ps, k1 ? (k2 ? 2 : 1) : 0, &who, &r, NULL);
     *body = enlace_buf_steal(&r.body);
@@ -191,6 +191,23 @@ static void test_proofs_and_errors(void **state) {
     assert_int_equal(audit_checkpoint_verify(body, strlen(body), pk, &cp, &err), 0);
     assert_int_equal(cp.size, 11);
     free(body);
+    /* security review F6: a node without its key answers 503, not its last head */
+    {
+        taxii_audit_caller keyless = {"ana.ruiz", "MX", 0, 1};
+        taxii_audit_reply r = {0, ENLACE_BUF_INIT, NULL};
+        taxii_audit_serve(f->s, "/enlace/v1/audit/checkpoint", NULL, 0, &keyless, &r, NULL);
+        assert_int_equal(r.status, 503);
+        assert_string_equal(r.ctype, "application/json");
+        assert_non_null(strstr(r.body.p, "this node has no signing key: it issues no tree heads"));
+        assert_non_null(strstr(r.body.p, "\"http_status\":\"503\""));
+        enlace_buf_free(&r.body);
+        /* the rest of the API still answers */
+        r = (taxii_audit_reply){0, ENLACE_BUF_INIT, NULL};
+        taxii_param ps[2] = {{"start", "0"}, {"end", "2"}};
+        taxii_audit_serve(f->s, "/enlace/v1/audit/entries", ps, 2, &keyless, &r, NULL);
+        assert_int_equal(r.status, 200);
+        enlace_buf_free(&r.body);
+    }
     assert_int_equal(serve(f, "/enlace/v1/audit/consistency", "first", "3", "second", "11", &body), 200);
     assert_non_null(strstr(body, "\"first\":3,\"second\":11,\"proof\":["));
     free(body);
