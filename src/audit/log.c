@@ -74,6 +74,8 @@ int audit_checkpoint_issue(store *s, const char *origin, const unsigned char sk[
  * caller's entries may go away once queued). */
 typedef struct leaf_in {
     enlace_buf enc;
+    unsigned char hash[MERKLE_HASH_LEN];  /* merkle_hash_leaf(enc): hashed by the caller's thread,
+                                           * so the writer's serial path only merges subtrees */
     int64_t time_us;
     char about[8];
     char principal[160];
@@ -119,6 +121,7 @@ struct audit_log {
     int ckpt_rc;
     enlace_err ckpt_err;
     uint64_t batches, entries;
+    store_audit_edge edge;     /* the tree's right edge after the last batch (used with s) */
 };
 
 static void deadline_after(struct timespec *ts, unsigned ms) {
@@ -138,13 +141,16 @@ static int commit_batch(audit_log *l, pending *batch, size_t n, enlace_err *err)
     for (pending *p = batch; p; p = p->next)
         for (size_t i = 0; i < p->n; i++, k++) {
             const leaf_in *e = &p->in[i];
-            in[k] = (store_audit_in){e->time_us, e->about, e->principal, e->enc.p, e->enc.len};
+            in[k] = (store_audit_in){e->time_us, e->about, e->principal, e->enc.p, e->enc.len, e->hash};
         }
     uint64_t first = 0;
     int rc = store_tx_begin(l->s, err);
-    if (rc == 0) rc = store_audit_append_batch(l->s, in, n, &first, err);
+    if (rc == 0) rc = store_audit_append_edge(l->s, in, n, &l->edge, &first, err);
     if (rc == 0) rc = store_tx_commit(l->s, err);
-    if (rc) store_tx_rollback(l->s);
+    if (rc) {
+        store_tx_rollback(l->s);
+        l->edge.valid = 0;
+    }
     for (pending *p = batch; p && rc == 0; p = p->next) {
         p->first_idx = first;
         first += p->n;
@@ -305,6 +311,7 @@ static int encode_all(const audit_entry *entries, size_t n, leaf_in *in, enlace_
             free_encodings(in, n);
             return enlace_err_set(err, ENLACE_ENOMEM, "audit: out of memory");
         }
+        merkle_hash_leaf(in[i].enc.p, in[i].enc.len, in[i].hash);
     }
     return 0;
 }

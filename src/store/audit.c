@@ -43,19 +43,6 @@ int store_audit_node(void *ctx, unsigned level, uint64_t index, unsigned char ou
     return get_node(ctx, level, index, out, err);
 }
 
-static int put_node(store *s, unsigned level, uint64_t index, const unsigned char h[MERKLE_HASH_LEN],
-                    enlace_err *err) {
-    sqlite3_stmt *st = store_cached_stmt(s, "INSERT INTO audit_node(pos, hash) VALUES (?1, ?2)", err);
-    if (!st) return err ? err->code : ENLACE_EIO;
-    sqlite3_bind_int64(st, 1, node_pos(level, index));
-    sqlite3_bind_blob(st, 2, h, MERKLE_HASH_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    int code = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, err, "audit node write");
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return code;
-}
-
 int store_audit_size(store *s, uint64_t *size, enlace_err *err) {
     /* max(rowid) is one b-tree descent, not a count */
     sqlite3_stmt *st = store_cached_stmt(s, "SELECT max(idx) FROM audit_leaf", err);
@@ -69,75 +56,179 @@ int store_audit_size(store *s, uint64_t *size, enlace_err *err) {
     return code;
 }
 
-static int put_leaf(store *s, uint64_t idx, const store_audit_in *in, enlace_err *err) {
-    if (in->len > 0x7fffffff) return enlace_err_set(err, ENLACE_ETOOBIG, "audit: entry too large");
-    sqlite3_stmt *st = store_cached_stmt(
-        s, "INSERT INTO audit_leaf(idx, time_us, about, principal, data) VALUES (?1, ?2, ?3, ?4, ?5)", err);
-    if (!st) return err ? err->code : ENLACE_EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)idx);
-    sqlite3_bind_int64(st, 2, in->time_us);
-    sqlite3_bind_text(st, 3, in->about ? in->about : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, in->principal ? in->principal : "", -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 5, in->len ? in->data : "", (int)in->len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    int code = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, err, "audit leaf write");
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return code;
+/* Rows per multi-row INSERT: a batch is written in chunks of a power of two rows at most this
+ * many (one statement per chunk instead of one per row; the few SQL texts stay in the
+ * connection's statement cache). */
+#define LEAF_CHUNK 32
+#define NODE_CHUNK 64
+
+/* The cached INSERT of k rows (k a power of two <= chunk) into table(cols), nvals columns each. */
+static sqlite3_stmt *multi_insert(store *s, const char *head, unsigned nvals, size_t k, enlace_err *err) {
+    char sql[64 + 128 + NODE_CHUNK * 16];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "%s VALUES ", head);
+    for (size_t r = 0; r < k; r++) {
+        sql[len++] = r ? ',' : ' ';
+        sql[len++] = '(';
+        for (unsigned c = 0; c < nvals; c++) {
+            if (c) sql[len++] = ',';
+            sql[len++] = '?';
+        }
+        sql[len++] = ')';
+    }
+    sql[len] = '\0';
+    return store_cached_stmt(s, sql, err);
 }
 
-/* Append leaves inside the open transaction. The tree's right edge (the complete subtrees that
- * make up [0, size), largest first: one per set bit of size) is read once and kept in memory:
- * each new leaf hash merges with it while the new subtree completes (the node is a right child),
- * and every subtree made is stored. */
-static int append_in_tx(store *s, const store_audit_in *in, size_t n, uint64_t *first_idx, enlace_err *err) {
-    uint64_t size = 0;
-    int code = store_audit_size(s, &size, err);
-    if (code) return code;
-    struct { unsigned level; unsigned char h[MERKLE_HASH_LEN]; } edge[65];
-    size_t top = 0;
+static size_t chunk_of(size_t left, size_t max) {
+    size_t k = max;
+    while (k > left) k >>= 1;
+    return k;
+}
+
+static int put_leaves(store *s, uint64_t first, const store_audit_in *in, size_t n, enlace_err *err) {
+    for (size_t i = 0; i < n; i++)
+        if (in[i].len > 0x7fffffff) return enlace_err_set(err, ENLACE_ETOOBIG, "audit: entry too large");
+    for (size_t done = 0; done < n;) {
+        size_t k = chunk_of(n - done, LEAF_CHUNK);
+        sqlite3_stmt *st = multi_insert(s, "INSERT INTO audit_leaf(idx, time_us, about, principal, data)", 5, k, err);
+        if (!st) return err ? err->code : ENLACE_EIO;
+        for (size_t r = 0; r < k; r++) {
+            const store_audit_in *e = &in[done + r];
+            int b = (int)r * 5;
+            sqlite3_bind_int64(st, b + 1, (sqlite3_int64)(first + done + r));
+            sqlite3_bind_int64(st, b + 2, e->time_us);
+            sqlite3_bind_text(st, b + 3, e->about ? e->about : "", -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, b + 4, e->principal ? e->principal : "", -1, SQLITE_STATIC);
+            sqlite3_bind_blob(st, b + 5, e->len ? e->data : "", (int)e->len, SQLITE_STATIC);
+        }
+        int rc = sqlite3_step(st);
+        int code = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, err, "audit leaf write");
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (code) return code;
+        done += k;
+    }
+    return 0;
+}
+
+typedef struct node_row {
+    sqlite3_int64 pos;
+    unsigned char h[MERKLE_HASH_LEN];
+} node_row;
+
+static int put_nodes(store *s, const node_row *rows, size_t n, enlace_err *err) {
+    for (size_t done = 0; done < n;) {
+        size_t k = chunk_of(n - done, NODE_CHUNK);
+        sqlite3_stmt *st = multi_insert(s, "INSERT INTO audit_node(pos, hash)", 2, k, err);
+        if (!st) return err ? err->code : ENLACE_EIO;
+        for (size_t r = 0; r < k; r++) {
+            sqlite3_bind_int64(st, (int)r * 2 + 1, rows[done + r].pos);
+            sqlite3_bind_blob(st, (int)r * 2 + 2, rows[done + r].h, MERKLE_HASH_LEN, SQLITE_STATIC);
+        }
+        int rc = sqlite3_step(st);
+        int code = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, err, "audit node write");
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (code) return code;
+        done += k;
+    }
+    return 0;
+}
+
+/* Load the tree's right edge of size leaves (one complete subtree per set bit of size) into
+ * edge, unless edge already holds it: same size and the same last (smallest) subtree hash, one
+ * lookup instead of popcount(size). */
+static int load_edge(store *s, uint64_t size, store_audit_edge *edge, enlace_err *err) {
+    if (edge->valid && edge->size == size) {
+        if (size == 0) return 0;
+        unsigned low = (unsigned)__builtin_ctzll(size);
+        unsigned char h[MERKLE_HASH_LEN];
+        int code = get_node(s, low, (size - 1) >> low, h, err);
+        if (code && code != ENLACE_ENOTFOUND) return code;
+        if (code == 0 && memcmp(h, edge->h[low], MERKLE_HASH_LEN) == 0) return 0;
+    }
+    edge->valid = 0;
     uint64_t start = 0;
     for (int b = 63; b >= 0; b--) {
         if (!(size >> b & 1)) continue;
-        edge[top].level = (unsigned)b;
-        if ((code = get_node(s, (unsigned)b, start >> b, edge[top].h, err)) != 0) return code;
-        top++;
+        int code = get_node(s, (unsigned)b, start >> b, edge->h[b], err);
+        if (code) return code;
         start += (uint64_t)1 << b;
     }
+    edge->size = size;
+    edge->valid = 1;
+    return 0;
+}
+
+/* Append leaves inside the open transaction. The tree's right edge (the complete subtrees that
+ * make up [0, size), largest first: one per set bit of size) is in memory (edge): each new leaf
+ * hash merges with it while the new subtree completes (the node is a right child), and every
+ * subtree made is stored. The leaves go in with one INSERT per chunk, then the subtree hashes
+ * (keys ascending: the b-tree's right edge) the same way. edge describes the new tree when this
+ * returns 0 (the caller drops it if its transaction does not commit). */
+static int append_in_tx(store *s, const store_audit_in *in, size_t n, store_audit_edge *edge, uint64_t *first_idx,
+                        enlace_err *err) {
+    uint64_t size = 0;
+    int code = store_audit_size(s, &size, err);
+    if (code) return code;
+    if ((code = load_edge(s, size, edge, err)) != 0) return code;
+    edge->valid = 0;  /* until the rows are in */
+    node_row small[64], *rows = 2 * n + 64 <= 64 ? small : malloc((2 * n + 64) * sizeof *rows);
+    if (!rows) return enlace_err_set(err, ENLACE_ENOMEM, "audit: out of memory");
+    size_t nr = 0;
     for (size_t k = 0; k < n; k++) {
         uint64_t idx = size + k;
-        if ((code = put_leaf(s, idx, &in[k], err)) != 0) return code;
         unsigned char h[MERKLE_HASH_LEN];
-        merkle_hash_leaf(in[k].data, in[k].len, h);
-        if ((code = put_node(s, 0, idx, h, err)) != 0) return code;
+        if (in[k].hash)
+            memcpy(h, in[k].hash, MERKLE_HASH_LEN);
+        else
+            merkle_hash_leaf(in[k].data, in[k].len, h);
+        rows[nr].pos = node_pos(0, idx);
+        memcpy(rows[nr++].h, h, MERKLE_HASH_LEN);
         unsigned level = 0;
         for (uint64_t i = idx; i & 1; i >>= 1) {
-            /* the left sibling is the last subtree of the edge, one level up it merges */
-            merkle_hash_children(edge[--top].h, h, h);
+            /* the left sibling is the edge's subtree one level below; together they make the
+             * parent */
+            merkle_hash_children(edge->h[level], h, h);
             level++;
-            if ((code = put_node(s, level, i >> 1, h, err)) != 0) return code;
+            rows[nr].pos = node_pos(level, i >> 1);
+            memcpy(rows[nr++].h, h, MERKLE_HASH_LEN);
         }
-        edge[top].level = level;
-        memcpy(edge[top].h, h, MERKLE_HASH_LEN);
-        top++;
+        memcpy(edge->h[level], h, MERKLE_HASH_LEN);
     }
+    code = put_leaves(s, size, in, n, err);
+    if (code == 0) code = put_nodes(s, rows, nr, err);
+    if (rows != small) free(rows);
+    if (code) return code;
+    edge->size = size + n;
+    edge->valid = 1;
     if (first_idx) *first_idx = size;
     return 0;
 }
 
-int store_audit_append_batch(store *s, const store_audit_in *in, size_t n, uint64_t *first_idx, enlace_err *err) {
-    if (!sqlite3_get_autocommit(store_sqlite(s))) return append_in_tx(s, in, n, first_idx, err);
+int store_audit_append_edge(store *s, const store_audit_in *in, size_t n, store_audit_edge *edge,
+                            uint64_t *first_idx, enlace_err *err) {
+    if (!sqlite3_get_autocommit(store_sqlite(s))) return append_in_tx(s, in, n, edge, first_idx, err);
     int code = store_tx_begin(s, err);
     if (code) return code;
-    code = append_in_tx(s, in, n, first_idx, err);
+    code = append_in_tx(s, in, n, edge, first_idx, err);
     if (code == 0) code = store_tx_commit(s, err);
-    if (code) store_tx_rollback(s);
+    if (code) {
+        store_tx_rollback(s);
+        edge->valid = 0;
+    }
     return code;
+}
+
+int store_audit_append_batch(store *s, const store_audit_in *in, size_t n, uint64_t *first_idx, enlace_err *err) {
+    store_audit_edge edge;
+    edge.valid = 0;
+    return store_audit_append_edge(s, in, n, &edge, first_idx, err);
 }
 
 int store_audit_append(store *s, int64_t time_us, const char *about, const char *principal,
                        const void *data, size_t len, uint64_t *idx, enlace_err *err) {
-    store_audit_in in = {time_us, about, principal, data, len};
+    store_audit_in in = {time_us, about, principal, data, len, NULL};
     return store_audit_append_batch(s, &in, 1, idx, err);
 }
 

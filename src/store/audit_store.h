@@ -28,12 +28,30 @@ typedef struct store_audit_in {
     const char *principal;
     const void *data;
     size_t len;
+    const unsigned char *hash;  /* merkle_hash_leaf(data, len) when the caller has it (the log's
+                                 * request threads do, off the writer's serial path), else NULL */
 } store_audit_in;
 
 /* Append n leaves in order, as store_audit_append does one (same transaction rules), reading the
  * tree's right edge once (popcount(size) lookups) instead of per leaf: the group commit's path.
  * *first_idx gets the first leaf's index (may be NULL). */
 int store_audit_append_batch(store *s, const store_audit_in *in, size_t n, uint64_t *first_idx, enlace_err *err);
+
+/* The tree's right edge as a writer keeps it between batches: the hash of the complete subtree
+ * for each set bit b of size in h[b] (valid set). Checked against the store at each append (the
+ * size, and the smallest subtree's stored hash: other connections append too), reloaded when it
+ * does not match. */
+typedef struct store_audit_edge {
+    uint64_t size;
+    int valid;
+    unsigned char h[64][MERKLE_HASH_LEN];
+} store_audit_edge;
+
+/* store_audit_append_batch with the right edge kept by the caller in *edge (zero it, or set
+ * valid to 0, before the first call): it describes the new tree when this returns 0. A caller
+ * whose enclosing transaction then fails must set edge->valid = 0. */
+int store_audit_append_edge(store *s, const store_audit_in *in, size_t n, store_audit_edge *edge,
+                            uint64_t *first_idx, enlace_err *err);
 
 /* The number of leaves (the current tree size). */
 int store_audit_size(store *s, uint64_t *size, enlace_err *err);
