@@ -330,7 +330,8 @@ static int write_atomic(const char *path, const char *text, size_t len, enlace_e
  * bare key). ENLACE_EIO "cannot read FILE: ..." when KEY is no key and no readable file. */
 static int load_pubkey(const char *arg, unsigned char pk[32], char name[AUDIT_ORIGIN_MAX], enlace_err *err) {
     struct stat st;
-    if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+    int st_rc = stat(arg, &st);
+    if (st_rc == 0 && S_ISREG(st.st_mode)) {
         char *text = NULL;
         size_t len = 0;
         int rc = cli_read_file(arg, &text, &len, err);
@@ -340,12 +341,12 @@ static int load_pubkey(const char *arg, unsigned char pk[32], char name[AUDIT_OR
         if (rc) enlace_err_set(err, rc, "%s: %s", arg, err->msg);
         return rc;
     }
-    int saved = errno;
+    int saved = st_rc != 0 ? errno : EISDIR;  /* not a regular file: a directory, a device */
     int rc = audit_pubkey_parse_name(arg, pk, name, err);
     /* not a key: when it does not look like one either (no '+', not 44 characters), it was a
      * file name */
     if (rc && !strchr(arg, '+') && strlen(arg) != 44)
-        return enlace_err_set(err, ENLACE_EIO, "cannot read %s: %s", arg, strerror(saved ? saved : ENOENT));
+        return enlace_err_set(err, ENLACE_EIO, "cannot read %s: %s", arg, strerror(saved));
     return rc;
 }
 
