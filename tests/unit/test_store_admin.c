@@ -37,9 +37,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     fixture *f = *state;
     store_close(f->s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0) return -1;
+    if (test_remove_dir(f->dir) != 0) return -1;
     free(f);
     return 0;
 }

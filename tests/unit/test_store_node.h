@@ -4,6 +4,7 @@
 #define ENLACE_TEST_STORE_NODE_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -50,6 +51,25 @@ static inline policy_principal test_principal(policy_kind kind, int64_t org_rowi
     snprintf(p.node_party, sizeof p.node_party, "%s", node_party);
     p.now_us = 1;
     return p;
+}
+
+/* The normalized instant key of a STIX timestamp (what stix_time_parse yields): no 'Z', no
+ * trailing fractional zeros, no bare '.'. */
+static inline void test_key_of(const char *ts, char *key, size_t n) {
+    snprintf(key, n, "%s", ts);
+    size_t len = strlen(key);
+    if (len && key[len - 1] == 'Z') key[--len] = '\0';
+    if (strchr(key, '.')) {
+        while (len && key[len - 1] == '0') key[--len] = '\0';
+        if (len && key[len - 1] == '.') key[--len] = '\0';
+    }
+}
+
+/* Remove a test's temporary directory dir (made by mkdtemp). 0, or -1 when rm failed. */
+static inline int test_remove_dir(const char *dir) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 #endif

@@ -54,22 +54,9 @@ static int setup(void **state) {
 static int teardown(void **state) {
     fixture *f = *state;
     store_close(f->s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0) return -1;
+    if (test_remove_dir(f->dir) != 0) return -1;
     free(f);
     return 0;
-}
-
-/* The normalized instant key of a STIX timestamp (what stix_time_parse yields). */
-static void key_of(const char *ts, char *key, size_t n) {
-    snprintf(key, n, "%s", ts);
-    size_t len = strlen(key);
-    if (len && key[len - 1] == 'Z') key[--len] = '\0';
-    if (strchr(key, '.')) {
-        while (len && key[len - 1] == '0') key[--len] = '\0';
-        if (len && key[len - 1] == '.') key[--len] = '\0';
-    }
 }
 
 /* An indicator-like object; its body records the spec and version so tests can tell rows apart. */
@@ -86,7 +73,7 @@ static void mkobj(obj *o, const char *id, const char *spec, const char *modified
              "{\"type\":\"indicator\",\"spec_version\":\"%s\",\"id\":\"%s\","
              "\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"%s\",\"name\":\"%s\"}",
              spec, id, modified, name);
-    key_of(modified, o->key, sizeof o->key);
+    test_key_of(modified, o->key, sizeof o->key);
     snprintf(o->version, sizeof o->version, "%s", modified);
     o->in.id = id;
     o->in.type = "indicator";

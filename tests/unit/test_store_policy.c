@@ -56,25 +56,12 @@ static int setup(void **state) {
 static int teardown(void **state) {
     fixture *f = *state;
     store_close(f->s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0) return -1;
+    if (test_remove_dir(f->dir) != 0) return -1;
     free(f);
     return 0;
 }
 
 /* ---- objects ---------------------------------------------------------------------------------- */
-
-/* The normalized instant key of a STIX timestamp (what stix_time_parse yields). */
-static void key_of(const char *ts, char *key, size_t n) {
-    snprintf(key, n, "%s", ts);
-    size_t len = strlen(key);
-    if (len && key[len - 1] == 'Z') key[--len] = '\0';
-    if (strchr(key, '.')) {
-        while (len && key[len - 1] == '0') key[--len] = '\0';
-        if (len && key[len - 1] == '.') key[--len] = '\0';
-    }
-}
 
 typedef struct obj {
     char id[80];
@@ -93,7 +80,7 @@ static void mkobj(obj *o, const char *id, const char *modified, int tlp, const c
     snprintf(o->id, sizeof o->id, "%s", id);
     snprintf(o->type, sizeof o->type, "%.*s", (int)(strstr(id, "--") - id), id);
     snprintf(o->version, sizeof o->version, "%s", modified);
-    key_of(modified, o->key, sizeof o->key);
+    test_key_of(modified, o->key, sizeof o->key);
     snprintf(o->body, sizeof o->body, "{\"type\":\"%s\",\"id\":\"%s\",\"modified\":\"%s\"}", o->type, id, modified);
     o->mk.tlp = tlp;
     o->in = (store_object_in){.id = o->id, .type = o->type, .spec_version = "2.1", .has_version = 1,
@@ -1290,7 +1277,7 @@ static void build_world(rng *r, world *w, const char *path) {
             pver *pv = &w->v[envs[e].first];
             obj o2 = pv->o;
             snprintf(o2.version, sizeof o2.version, "2022-01-01T00:01:00.000Z");
-            key_of(o2.version, o2.key, sizeof o2.key);
+            test_key_of(o2.version, o2.key, sizeof o2.key);
             fix(&o2);
             int64_t other = w->org[np][1];
             if (other == envs[e].org) other = w->org[np][2];
@@ -1465,11 +1452,7 @@ static void test_property_predicate_is_policy_visible(void **state) {
     free(want);
     free(got);
     free(w);
-    if (shm) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", shm);
-        assert_int_equal(system(cmd), 0);
-    }
+    if (shm) assert_int_equal(test_remove_dir(shm), 0);
 }
 
 int main(void) {
