@@ -65,12 +65,7 @@ static int parse(const char *cmd, int argc, char **argv, agr_args *a) {
         default: return cli_bad_option(cmd, c, argv);
         }
     }
-    for (int i = optind; i < argc; i++) {
-        if (a->npos == 1) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-        a->pos[a->npos++] = argv[i];
-    }
-    if (a->npos < 1) return cli_usage_error(cmd, "missing DIR");
-    return -1;
+    return cli_positionals(cmd, argc, argv, a->pos, &a->npos, 1, NULL);
 }
 
 /* --partner and --collection, both required by set and remove. */

@@ -65,6 +65,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * optind to name it. Returns CLI_EXIT_USAGE. */
 int cli_bad_option(const char *cmd, int c, char **argv);
 
+/* Collect the positional arguments left after getopt_long (argv[optind..argc)) into pos, which
+ * has room for want, and set *npos. Returns -1 to go on, or CLI_EXIT_USAGE after printing one of
+ * "unexpected argument 'X'" (more than want), "missing DIR" (none), "missing <second>" (fewer
+ * than want; second names the argument after DIR). */
+int cli_positionals(const char *cmd, int argc, char **argv, char **pos, int *npos, int want,
+                    const char *second);
+
 /* Write what command cmd built in o to stdout and free o; with secret set (a password or token
  * is in it) wipe the bytes first. Returns CLI_EXIT_OK, or CLI_EXIT_FAIL after printing
  * "out of memory" when building o ran out of memory. */

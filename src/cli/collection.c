@@ -83,12 +83,7 @@ static int parse(const char *cmd, int argc, char **argv, coll_args *a, int want_
         default: return cli_bad_option(cmd, c, argv);
         }
     }
-    for (int i = optind; i < argc; i++) {
-        if (a->npos == want_pos) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-        a->pos[a->npos++] = argv[i];
-    }
-    if (a->npos < want_pos) return cli_usage_error(cmd, a->npos == 0 ? "missing DIR" : "missing COLLECTION");
-    return -1;
+    return cli_positionals(cmd, argc, argv, a->pos, &a->npos, want_pos, "COLLECTION");
 }
 
 /* Is s 36 characters in the 8-4-4-4-12 hex layout of a UUID (either case)? */

@@ -43,6 +43,18 @@ int cli_bad_option(const char *cmd, int c, char **argv) {
     return cli_usage_error(cmd, "unknown option '%s'", opt);
 }
 
+int cli_positionals(const char *cmd, int argc, char **argv, char **pos, int *npos, int want,
+                    const char *second) {
+    *npos = 0;
+    for (int i = optind; i < argc; i++) {
+        if (*npos == want) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+        pos[(*npos)++] = argv[i];
+    }
+    if (*npos == 0 && want > 0) return cli_usage_error(cmd, "missing DIR");
+    if (*npos < want) return cli_usage_error(cmd, "missing %s", second ? second : "argument");
+    return -1;
+}
+
 int cli_store_open(const char *cmd, const char *dir, store **out) {
     char path[4096];
     struct stat st;

@@ -78,13 +78,7 @@ static int parse(const char *cmd, int argc, char **argv, org_args *a, int want) 
         default: return cli_bad_option(cmd, c, argv);
         }
     }
-    for (int i = optind; i < argc; i++) {
-        if (a->npos == want) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-        a->pos[a->npos++] = argv[i];
-    }
-    if (a->npos == 0) return cli_usage_error(cmd, "missing DIR");
-    if (a->npos < want) return cli_usage_error(cmd, "missing %s", strcmp(cmd, "org add") == 0 ? "NAME" : "ORG");
-    return -1;
+    return cli_positionals(cmd, argc, argv, a->pos, &a->npos, want, strcmp(cmd, "org add") == 0 ? "NAME" : "ORG");
 }
 
 /* Options that belong to one subcommand only: refuse them elsewhere rather than ignore them. */

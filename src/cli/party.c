@@ -53,12 +53,7 @@ static int parse(const char *cmd, int argc, char **argv, party_args *a, int want
         default: return cli_bad_option(cmd, c, argv);
         }
     }
-    for (int i = optind; i < argc; i++) {
-        if (a->npos == want) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-        a->pos[a->npos++] = argv[i];
-    }
-    if (a->npos < want) return cli_usage_error(cmd, a->npos == 0 ? "missing DIR" : "missing CODE");
-    return -1;
+    return cli_positionals(cmd, argc, argv, a->pos, &a->npos, want, "CODE");
 }
 
 static void json_party(enlace_buf *o, const store_party *p) {

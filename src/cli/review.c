@@ -78,11 +78,8 @@ static int parse(const char *cmd, int argc, char **argv, review_args *a, int pur
         default: return cli_bad_option(cmd, c, argv);
         }
     }
-    for (int i = optind; i < argc; i++) {
-        if (a->npos == 1) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-        a->pos[a->npos++] = argv[i];
-    }
-    if (a->npos < 1) return cli_usage_error(cmd, "missing DIR");
+    int rc = cli_positionals(cmd, argc, argv, a->pos, &a->npos, 1, NULL);
+    if (rc != -1) return rc;
     if (purge && a->within) return cli_usage_error(cmd, "--within belongs to 'enlace review'");
     if (!purge && a->dry_run) return cli_usage_error(cmd, "--dry-run belongs to 'enlace purge'");
     return -1;

@@ -57,13 +57,7 @@ static int parse(const char *cmd, int argc, char **argv, token_args *a, int want
         default: return cli_bad_option(cmd, c, argv);
         }
     }
-    for (int i = optind; i < argc; i++) {
-        if (a->npos == want_pos) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-        a->pos[a->npos++] = argv[i];
-    }
-    if (a->npos < want_pos)
-        return cli_usage_error(cmd, a->npos == 0 ? "missing DIR" : "missing TOKEN_ID");
-    return -1;
+    return cli_positionals(cmd, argc, argv, a->pos, &a->npos, want_pos, "TOKEN_ID");
 }
 
 static int token_create(int argc, char **argv) {
