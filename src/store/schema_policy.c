@@ -3,13 +3,13 @@
  * as indexed columns, tombstones. */
 #include "store/migrate.h"
 
-#include <ctype.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stix/marking.h"
+#include "store/internal.h"
 
 /* Upgrading an issue-2 store (meta holds party, org, identity_id, identity_json from `enlace
  * init`): the node's party and organization rows are made from meta; an existing user whose old
@@ -226,12 +226,6 @@ static json_object *parse_body(const char *t, int len) {
     return o;
 }
 
-static void lower_copy(char *dst, size_t n, const char *src) {
-    size_t i = 0;
-    for (; src[i] && i + 1 < n; i++) dst[i] = (char)tolower((unsigned char)src[i]);
-    dst[i] = 0;
-}
-
 int store_migration_policy_after(sqlite3 *db) {
     sqlite3_stmt *sel = NULL, *put = NULL, *get = NULL, *upd = NULL, *unr = NULL;
     int rc = SQLITE_OK;
@@ -296,7 +290,7 @@ int store_migration_policy_after(sqlite3 *db) {
             m->base = mk.tlp;
             for (size_t i = 0; i < mk.n_unknown && i < STIX_MARKING_MAX_UNKNOWN; i++) {
                 char ref[STIX_MARKING_ID_LEN];
-                lower_copy(ref, sizeof ref, mk.unknown_refs[i]);
+                (void)store_id_lower(mk.unknown_refs[i], ref, sizeof ref);  /* same size: fits */
                 sqlite3_bind_text(get, 1, ref, -1, SQLITE_TRANSIENT);
                 sqlite3_bind_int64(get, 2, org);
                 int r2 = sqlite3_step(get);
@@ -329,7 +323,7 @@ int store_migration_policy_after(sqlite3 *db) {
             m->has_rel_to = mk.has_releasable_to != 0;
             if (m->has_rel_to) snprintf(m->rel_to, sizeof m->rel_to, "%s", mk.releasable_to);
             m->has_rel_orgs = mk.has_releasable_to_orgs != 0;
-            if (m->has_rel_orgs) lower_copy(m->rel_orgs, sizeof m->rel_orgs, mk.releasable_to_orgs);
+            if (m->has_rel_orgs) (void)store_id_lower(mk.releasable_to_orgs, m->rel_orgs, sizeof m->rel_orgs);
             m->orcon = mk.orcon != 0;
             m->vetted_only = mk.vetted_only != 0;
             m->review_by = mk.review_by_us;
