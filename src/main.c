@@ -28,6 +28,10 @@ static const command commands[] = {
     {"review", cli_review, "list objects due for review (review_by)"},
     {"purge", cli_purge, "remove objects past review, leaving tombstones"},
     {"audit", cli_audit, "verify a node's signed tree heads; show audit log entries"},
+    {"partner", cli_partner, "add, list, update, resume and remove partner nodes (federation)"},
+    {"sync", cli_sync, "pull from partner nodes now (one pass), into mirror collections"},
+    {"holdings", cli_holdings, "what a node holds: per collection, by originator and partner"},
+    {"import", cli_import, "turn public lists (OFAC SDN) into STIX objects in a collection"},
 };
 
 static void usage(FILE *f) {

@@ -26,6 +26,10 @@ int cli_agreement(int argc, char **argv);   /* enlace agreement set|list|remove 
 int cli_review(int argc, char **argv);      /* enlace review DIR [--within DAYS] (review.c) */
 int cli_purge(int argc, char **argv);       /* enlace purge DIR [--dry-run] (review.c) */
 int cli_audit(int argc, char **argv);       /* enlace audit verify|show ... (audit.c) */
+int cli_partner(int argc, char **argv);     /* enlace partner add|set|list|resume|remove DIR ... (partner.c) */
+int cli_sync(int argc, char **argv);        /* enlace sync DIR [--once] [--partner XX] (sync.c) */
+int cli_holdings(int argc, char **argv);    /* enlace holdings DIR (holdings.c) */
+int cli_import(int argc, char **argv);      /* enlace import ofac-sdn DIR --collection ID ... (import.c) */
 
 /* ---- the audit log of admin changes (src/cli/audit.c; issue 4 must-have 1) ------------------ */
 

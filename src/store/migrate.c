@@ -113,6 +113,9 @@ static const char *const MIGRATIONS[] = {
     /* 4: the audit log (issue 4): leaves, Merkle subtree hashes, signed tree heads
      * (schema_audit.c) */
     STORE_MIGRATION_AUDIT,
+
+    /* 5: federation (issue 5): partners, mirror collections, provenance (schema_fed.c) */
+    STORE_MIGRATION_FED,
 };
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
@@ -125,6 +128,7 @@ static const migration_hook HOOKS[] = {
     NULL,                           /* 2 */
     store_migration_policy_after,   /* 3: the markings of stored bodies */
     NULL,                           /* 4 */
+    NULL,                           /* 5 */
 };
 _Static_assert(sizeof HOOKS / sizeof HOOKS[0] == sizeof MIGRATIONS / sizeof MIGRATIONS[0],
                "one hook entry per migration step");

@@ -17,6 +17,7 @@ int store_migrate(sqlite3 *db, enlace_err *err);
 /* The SQL of migration steps kept in their own files (several statements each). */
 extern const char STORE_MIGRATION_POLICY[];  /* step 3, schema_policy.c */
 extern const char STORE_MIGRATION_AUDIT[];   /* step 4, schema_audit.c */
+extern const char STORE_MIGRATION_FED[];     /* step 5, schema_fed.c */
 
 /* Step 3's C part, run after its SQL in the same transaction (schema_policy.c): re-reads every
  * stored body for its markings (F11). Returns an SQLite result code. */

@@ -20,7 +20,8 @@ typedef struct store store;
 
 /* Highest schema migration this build knows. A store whose user_version is higher is refused
  * with ENLACE_EVERSION. */
-#define STORE_SCHEMA_VERSION 4  /* 3: originator control (issue 3), 4: audit log (issue 4) */
+#define STORE_SCHEMA_VERSION 5  /* 3: originator control (issue 3), 4: audit log (issue 4),
+                                 * 5: federation (issue 5) */
 
 /* ---- life cycle ---------------------------------------------------------------------------- */
 

@@ -1,0 +1,2 @@
+/* directory.c - placeholder: being written (issue 5). */
+typedef int enlace_placeholder_directory_t;

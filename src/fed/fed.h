@@ -1,0 +1,96 @@
+/* fed.h - federation: pulling from partner nodes over TAXII 2.1 (issue 5; DESIGN.md
+ * "Federation"). One pass per partner: trust check of its audit log (trust.c), its signed
+ * directory taken in (directory.c), its policy epoch, then every collection it lets us read is
+ * pulled into a mirror collection with added_after cursors and next paging (sync.c). A worker
+ * thread runs passes on an interval inside `enlace serve` (worker.c). Library code: nothing is
+ * printed; each pass returns a report and a one-line error. */
+#ifndef ENLACE_FED_FED_H
+#define ENLACE_FED_FED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/fed.h"
+#include "util/err.h"
+
+/* Knobs of a pass. fed_options_default fills the defaults given. */
+typedef struct fed_options {
+    size_t page_limit;          /* objects asked per page (limit=): 500 */
+    size_t max_page_bytes;      /* largest page body accepted: 64 MiB; a larger one is an error */
+    long connect_timeout_s;     /* 5 */
+    long timeout_s;             /* whole request: 60 */
+    int retries;                /* attempts per request after the first: 3 */
+    long backoff_ms;            /* first retry delay, doubled each time (jittered): 500 */
+    long backoff_max_ms;        /* cap: 10 000 */
+    int insecure;               /* 1: do not verify TLS certificates (tests only) */
+    const char *cacert;         /* PEM bundle to verify partners with; NULL = system */
+    const char *node_dir;       /* the node's directory (for its key, audit entries); may be NULL */
+} fed_options;
+
+void fed_options_default(fed_options *o);
+
+/* What one mirror got in a pass. */
+typedef struct fed_mirror_report {
+    char remote_id[40];
+    char coll_id[40];               /* the local mirror collection */
+    char alias[128];
+    size_t pages, added, known, loops, refused, swept;
+    int restarted;                  /* 1: the partner's policy epoch changed: pulled from the start */
+} fed_mirror_report;
+
+/* What one pass with one partner did. */
+typedef struct fed_report {
+    char party[POLICY_PARTY_LEN];
+    int ok;                          /* 1: the pass completed */
+    char error[512];                 /* the one-line cause when !ok */
+    int trust_checked;               /* 1: its signed tree head was proved consistent */
+    uint64_t tree_size;              /* the head's size */
+    size_t dir_orgs, dir_vettings;   /* taken in from its directory */
+    size_t n_mirrors;
+    fed_mirror_report *mirrors;      /* malloc'd (fed_report_free) */
+    int retries;                     /* requests retried in the pass */
+} fed_report;
+
+void fed_report_free(fed_report *r);
+
+/* One sync pass with partner party (sync.c): fails fast (ENLACE_EDENIED, report error set) when
+ * the partner is stopped; else trust check, directory, epoch, every readable collection pulled
+ * to its end. A failed trust check stops the partner (store_partner_set_stopped) and appends an
+ * audit entry (action "fed-trust-failure", about the partner). Network failures, HTTP errors,
+ * malformed or oversized pages: each request is retried with backoff (o->retries); when a
+ * request still fails, the pass ends with that error and everything committed before it stays
+ * (cursors moved only with their pages). The store is opened by the caller (one connection).
+ * Records the pass (store_partner_pass_done). Returns 0 when the pass completed, else the
+ * enlace_code of the failure with rep->error and err set. */
+int fed_sync_partner(store *s, const char *party, const fed_options *o, fed_report *rep,
+                     enlace_err *err);
+
+/* The partner's audit log (trust.c, issue 5 must-have 3): GET /enlace/v1/audit/checkpoint,
+ * verify its signature with the pinned key and prove it consistent with the kept head
+ * (/enlace/v1/audit/consistency), then keep it (store_partner_trust_set). ENLACE_ECONFLICT /
+ * ENLACE_EAUTH with the verifier's one-line reason when the check fails; ENLACE_ENET and others
+ * for a partner that could not be asked (not a trust failure). *tree_size gets the head's size. */
+struct client;
+int fed_trust_check(store *s, struct client *c, const store_partner *p, uint64_t *tree_size,
+                    enlace_err *err);
+
+/* The partner's signed directory (directory.c): GET /enlace/v1/directory, check that its key is
+ * the pinned one and its signature, that it speaks for p->party, then
+ * store_directory_take_in. ENLACE_EAUTH for a bad signature or another key. */
+int fed_directory_pull(store *s, struct client *c, const store_partner *p, size_t *n_orgs,
+                       size_t *n_vettings, enlace_err *err);
+
+/* Sync worker (worker.c): one thread running a pass with every partner every interval_s
+ * seconds, with its own store connection to db_path; each pass's outcome is logged by log_fn
+ * as one line. fed_worker_stop wakes it and joins it (a pass in progress finishes its current
+ * request first). */
+typedef void (*fed_log_fn)(void *ctx, const char *line);
+typedef struct fed_worker fed_worker;
+int fed_worker_start(const char *db_path, const fed_options *o, long interval_s, fed_log_fn log_fn,
+                     void *log_ctx, fed_worker **out, enlace_err *err);
+void fed_worker_stop(fed_worker *w);
+
+/* One line describing a report (for the CLI and the worker's log). */
+void fed_report_line(const fed_report *r, char *out, size_t n);
+
+#endif

@@ -1,0 +1,2 @@
+/* sync.c - placeholder: being written (issue 5). */
+typedef int enlace_placeholder_sync_t;

@@ -1,0 +1,2 @@
+/* ofac.c - placeholder: being written (issue 5). */
+typedef int enlace_placeholder_ofac_t;

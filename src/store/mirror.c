@@ -1,0 +1,2 @@
+/* mirror.c - placeholder: being written (issue 5). */
+typedef int enlace_placeholder_mirror_t;

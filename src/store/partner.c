@@ -1,0 +1,2 @@
+/* partner.c - placeholder: being written (issue 5). */
+typedef int enlace_placeholder_partner_t;
