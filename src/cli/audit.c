@@ -19,6 +19,7 @@
 #include "audit/log.h"
 #include "audit/verify.h"
 #include "cli/cli.h"
+#include "fed/audit_source.h"
 #include "stix/time.h"
 #include "store/audit_store.h"
 #include "util/clock.h"
@@ -128,168 +129,13 @@ int cli_audited_ids(store *s, const char *action, char *const *ids, const size_t
 
 /* ---- verify ------------------------------------------------------------------------------------ */
 
-/* Largest responses read, per resource (security review F7: a verifier read a 180 MB "proof"
- * whole). A checkpoint is refused past AUDIT_NOTE_MAX anyway; a consistency proof holds at most
- * 64 hashes (about 3 KiB of JSON); an entries page of TAXII_AUDIT_ENTRIES_MAX entries is asked
- * again in smaller pages when it is larger than AUDIT_MAX_PAGE. */
-#define AUDIT_MAX_CHECKPOINT 8192
-#define AUDIT_MAX_PROOF 8192
-#define AUDIT_MAX_PAGE ((size_t)8 << 20)
-#define AUDIT_PAGE_ENTRIES 1000
-
-typedef struct http_src {
-    client *cl_cp, *cl_proof, *cl_page;   /* the same node, each with its resource's size limit */
-    const char *cmd;
-    const char *pin_name;  /* the pinned verifier key's name, "" for a bare key */
-    const unsigned char *pk;
-    int failed_http;       /* a request got a non-2xx answer */
-    int malformed;         /* a response was malformed (exit 1, not 3) */
-    client *last;          /* the client of the last request (for cli_net_fail's TLS hint) */
-} http_src;
+/* The HTTP source (requests, size caps per resource, malformed answers) is fed/audit_source.c,
+ * shared with the federation trust check. */
 
 /* The same words as cli_net_fail's hint (common.c). */
 #define AUDIT_TLS_HINT                                                                                              \
     "; the server's TLS certificate is not trusted: give its CA certificate with --cacert FILE (or skip "            \
     "verification with --insecure)"
-
-static int malformed(http_src *h, enlace_err *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int malformed(http_src *h, enlace_err *err, const char *fmt, ...) {
-    h->malformed = 1;
-    char what[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return enlace_err_set(err, ENLACE_EINVAL, "malformed response: %s", what);
-}
-
-static int get_ok(http_src *h, client *cl, const char *path, const char *what, client_response *resp, enlace_err *err) {
-    h->last = cl;
-    int rc = client_get(cl, path, resp, err);
-    if (rc == ENLACE_ETOOBIG)
-        return malformed(h, err, "%s too large (over %zu bytes)", what,
-                         cl == h->cl_cp ? (size_t)AUDIT_MAX_CHECKPOINT : cl == h->cl_proof ? (size_t)AUDIT_MAX_PROOF : AUDIT_MAX_PAGE);
-    if (rc) return rc;
-    if (resp->status != 200) {
-        char desc[300];
-        client_error_describe(resp, desc, sizeof desc);
-        client_response_free(resp);
-        h->failed_http = 1;
-        return enlace_err_set(err, ENLACE_ENET, "GET %s: %s", path, desc);
-    }
-    return 0;
-}
-
-static int src_checkpoint(void *ctx, char **note, size_t *len, enlace_err *err) {
-    http_src *h = ctx;
-    client_response resp;
-    int rc = get_ok(h, h->cl_cp, "enlace/v1/audit/checkpoint", "checkpoint", &resp, err);
-    if (rc) return rc;
-    /* a malformed note is the node's fault but not proof of tampering (exit 1); the pinned
-     * key's name must be the note's origin (security review F5) */
-    audit_checkpoint cp;
-    enlace_err e2;
-    rc = audit_checkpoint_verify_pinned(resp.body, resp.body_len, h->pin_name, h->pk, &cp, &e2);
-    if (rc == ENLACE_EINVAL) rc = malformed(h, err, "checkpoint: %s", e2.msg);
-    else if (rc) rc = enlace_err_set(err, rc, "%s", e2.msg);
-    if (rc) {
-        client_response_free(&resp);
-        return rc;
-    }
-    *note = resp.body;  /* taken over: freed by the caller */
-    *len = resp.body_len;
-    resp.body = NULL;
-    client_response_free(&resp);
-    return 0;
-}
-
-static int b64_hash(const char *s, unsigned char out[MERKLE_HASH_LEN]) {
-    size_t n = 0;
-    return s && sodium_base642bin(out, MERKLE_HASH_LEN, s, strlen(s), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
-                   n == MERKLE_HASH_LEN
-               ? 0
-               : -1;
-}
-
-static json_object *parse_json(const client_response *resp) {
-    if (resp->body_len > 0x7fffffff) return NULL;
-    json_tokener *tok = json_tokener_new();
-    if (!tok) return NULL;
-    json_object *o = json_tokener_parse_ex(tok, resp->body, (int)resp->body_len);
-    json_tokener_free(tok);
-    return o;
-}
-
-static int src_consistency(void *ctx, uint64_t first, uint64_t second, unsigned char (*proof)[MERKLE_HASH_LEN],
-                           size_t *n, enlace_err *err) {
-    http_src *h = ctx;
-    char path[128];
-    snprintf(path, sizeof path, "enlace/v1/audit/consistency?first=%llu&second=%llu", (unsigned long long)first,
-             (unsigned long long)second);
-    client_response resp;
-    int rc = get_ok(h, h->cl_proof, path, "consistency proof", &resp, err);
-    if (rc) return rc;
-    json_object *o = parse_json(&resp), *arr = NULL;
-    client_response_free(&resp);
-    *n = 0;
-    if (!o || !json_object_object_get_ex(o, "proof", &arr) || !json_object_is_type(arr, json_type_array))
-        rc = malformed(h, err, "no consistency proof from size %llu", (unsigned long long)first);
-    else if (json_object_array_length(arr) > MERKLE_MAX_PROOF)
-        rc = malformed(h, err, "consistency proof from size %llu holds too many hashes", (unsigned long long)first);
-    for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
-        if (b64_hash(json_object_get_string(json_object_array_get_idx(arr, i)), proof[i]) != 0)
-            rc = malformed(h, err, "consistency proof holds a malformed hash (hash %zu)", i);
-    if (rc == 0) *n = json_object_array_length(arr);
-    json_object_put(o);
-    return rc;
-}
-
-static int src_leaves(void *ctx, uint64_t start, uint64_t end, audit_leaf_cb cb, void *cbctx, enlace_err *err) {
-    http_src *h = ctx;
-    uint64_t page = AUDIT_PAGE_ENTRIES;
-    while (start < end) {
-        char path[128];
-        uint64_t stop = end - start > page ? start + page : end;
-        snprintf(path, sizeof path, "enlace/v1/audit/entries?start=%llu&end=%llu", (unsigned long long)start,
-                 (unsigned long long)stop);
-        client_response resp;
-        int rc = get_ok(h, h->cl_page, path, "entries page", &resp, err);
-        if (rc == ENLACE_EINVAL && page > 1) {  /* too large: ask for fewer entries at once */
-            h->malformed = 0;
-            page /= 2;
-            continue;
-        }
-        if (rc) return rc;
-        json_object *o = parse_json(&resp), *arr = NULL;
-        client_response_free(&resp);
-        if (!o || !json_object_object_get_ex(o, "entries", &arr) || !json_object_is_type(arr, json_type_array)) {
-            json_object_put(o);
-            return malformed(h, err, "entries from %llu are not an entries page", (unsigned long long)start);
-        }
-        if (json_object_array_length(arr) == 0) {
-            json_object_put(o);
-            return enlace_err_set(err, ENLACE_ECONFLICT, "leaf entries: the node served no entries from %llu (of %llu)",
-                                  (unsigned long long)start, (unsigned long long)end);
-        }
-        for (size_t i = 0; i < json_object_array_length(arr) && rc == 0; i++) {
-            json_object *e = json_object_array_get_idx(arr, i), *idx = NULL, *lh = NULL, *data = NULL;
-            unsigned char hh[MERKLE_HASH_LEN];
-            if (!json_object_object_get_ex(e, "index", &idx) || !json_object_is_type(idx, json_type_int) ||
-                json_object_get_int64(idx) < 0 || !json_object_object_get_ex(e, "leaf_hash", &lh) ||
-                b64_hash(json_object_get_string(lh), hh) != 0) {
-                rc = malformed(h, err, "a malformed entry near leaf %llu", (unsigned long long)start);
-                break;
-            }
-            int has = json_object_object_get_ex(e, "data", &data) && json_object_is_type(data, json_type_string);
-            rc = cb(cbctx, (uint64_t)json_object_get_int64(idx), has ? json_object_get_string(data) : NULL,
-                    has ? (size_t)json_object_get_string_len(data) : 0, hh, err);
-            start = (uint64_t)json_object_get_int64(idx) + 1;
-        }
-        json_object_put(o);
-        if (rc) return rc;
-    }
-    return 0;
-}
 
 /* Write text to path atomically: a new temporary file in the same directory (O_EXCL|O_NOFOLLOW,
  * so nothing already there, nor a link planted there, is written through), with the mode of the
@@ -429,10 +275,7 @@ static int cmd_verify(int argc, char **argv) {
     }
     /* the node's base URL: drop a trailing "api/" (a TAXII API root given by habit) */
     char base[2048];
-    if (snprintf(base, sizeof base, "%s%s", url, url[0] && url[strlen(url) - 1] == '/' ? "" : "/") >= (int)sizeof base)
-        return cli_usage_error(cmd, "--url is too long");
-    size_t bl = strlen(base);
-    if (bl > 5 && strcmp(base + bl - 5, "/api/") == 0) base[bl - 4] = '\0';
+    if (fed_node_base_url(url, base, sizeof base) != 0) return cli_usage_error(cmd, "--url is too long");
 
     /* the kept head: re-verified with the pinned key before it is trusted */
     audit_state st;
@@ -479,22 +322,19 @@ static int cmd_verify(int argc, char **argv) {
             return verify_error(cmd, json, msg);
         }
     }
-    client_config cc = {base, user, password, token, insecure, cacert, 0, 60, AUDIT_MAX_CHECKPOINT};
-    client *cl_cp = NULL, *cl_proof = NULL, *cl_page = NULL;
-    int crc = client_new(&cc, &cl_cp, &err);
-    cc.max_body = AUDIT_MAX_PROOF;
-    if (crc == 0) crc = client_new(&cc, &cl_proof, &err);
-    cc.max_body = AUDIT_MAX_PAGE;
-    if (crc == 0) crc = client_new(&cc, &cl_page, &err);
+    client_config cc = {base, user, password, token, insecure, cacert, 0, 60, FED_AUDIT_MAX_PAGE};
+    client *cl = NULL;
+    fed_audit_http h;
+    int crc = client_new(&cc, &cl, &err);
+    if (crc == 0) crc = fed_audit_http_init(&h, cl, base, pin_name, pk, &err);
     if (crc != 0) {
         sodium_memzero(pw, sizeof pw);
         audit_state_free(&st);
-        client_free(cl_cp);
-        client_free(cl_proof);
+        client_free(cl);
         return verify_error(cmd, json, err.msg);
     }
-    http_src h = {cl_cp, cl_proof, cl_page, cmd, pin_name, pk, 0, 0, cl_cp};
-    audit_source src = {&h, src_checkpoint, src_consistency, src_leaves};
+    audit_source src;
+    fed_audit_http_source(&h, &src);
     audit_verify_result res;
     int rc = audit_verify_run(&st, &src, pk, entries, &res, &err);
     int exit_code = CLI_EXIT_OK;
@@ -505,7 +345,7 @@ static int cmd_verify(int argc, char **argv) {
             snprintf(msg, sizeof msg, "malformed response: %s", err.msg);
         else
             snprintf(msg, sizeof msg, "%s%s", err.msg,
-                     rc == ENLACE_ENET && !h.failed_http && client_tls_untrusted(h.last) ? AUDIT_TLS_HINT : "");
+                     rc == ENLACE_ENET && !h.failed_http && client_tls_untrusted(cl) ? AUDIT_TLS_HINT : "");
         exit_code = verify_error(cmd, json, msg);
     } else if (rc != 0) {
         exit_code = AUDIT_EXIT_FAILED;
@@ -548,9 +388,7 @@ static int cmd_verify(int argc, char **argv) {
         if (wrc) exit_code = cli_fail(cmd, "the head was verified but not kept: %s", err.msg);
         enlace_buf_free(&out);
     }
-    client_free(cl_cp);
-    client_free(cl_proof);
-    client_free(cl_page);
+    client_free(cl);
     audit_state_free(&st);
     sodium_memzero(pw, sizeof pw);
     return exit_code;

@@ -111,8 +111,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
 }
 
 /* Run one request; body == NULL means GET. */
-static int perform(client *c, const char *path, const char *body, size_t len, client_response *resp,
-                   enlace_err *err) {
+static int perform(client *c, const char *path, const char *body, size_t len, size_t max_body,
+                   client_response *resp, enlace_err *err) {
     memset(resp, 0, sizeof *resp);
     enlace_buf url = ENLACE_BUF_INIT;
     if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
@@ -128,7 +128,7 @@ static int perform(client *c, const char *path, const char *body, size_t len, cl
     curl_easy_reset(h);
     char curl_msg[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
-    xfer x = {ENLACE_BUF_INIT, c->cfg.max_body, 0, resp};
+    xfer x = {ENLACE_BUF_INIT, max_body, 0, resp};
     struct curl_slist *hdrs = NULL;
     hdrs = curl_slist_append(hdrs, "Accept: " CLIENT_TAXII_MEDIA);
     if (body) {
@@ -176,8 +176,7 @@ static int perform(client *c, const char *path, const char *body, size_t len, cl
     }
     int ret = ENLACE_OK;
     if (x.too_big) {
-        ret = enlace_err_set(err, ENLACE_ETOOBIG, "%s: response larger than %zu bytes", url.p,
-                             c->cfg.max_body);
+        ret = enlace_err_set(err, ENLACE_ETOOBIG, "%s: response larger than %zu bytes", url.p, max_body);
     } else if (rc != CURLE_OK) {
         /* libcurl's own detail ("SSL certificate problem: self-signed certificate") says more
          * than the code's generic text. */
@@ -264,12 +263,18 @@ int client_probe_root(client *c, client_root_kind *kind, long *status, char *hin
 }
 
 int client_get(client *c, const char *path_query, client_response *resp, enlace_err *err) {
-    return perform(c, path_query, NULL, 0, resp, err);
+    return perform(c, path_query, NULL, 0, c->cfg.max_body, resp, err);
+}
+
+int client_get_capped(client *c, const char *path_query, size_t max_body, client_response *resp,
+                      enlace_err *err) {
+    return perform(c, path_query, NULL, 0, max_body && max_body < c->cfg.max_body ? max_body : c->cfg.max_body,
+                   resp, err);
 }
 
 int client_post(client *c, const char *path, const char *body, size_t len, client_response *resp,
                 enlace_err *err) {
-    return perform(c, path, body ? body : "", len, resp, err);
+    return perform(c, path, body ? body : "", len, c->cfg.max_body, resp, err);
 }
 
 /* Copy s into out as one line: control characters become spaces. */

@@ -56,6 +56,13 @@ void client_free(client *c);
  * TLS, timeout; message from libcurl), ENLACE_ETOOBIG (body over max_body), ENLACE_ENOMEM. */
 int client_get(client *c, const char *path_query, client_response *resp, enlace_err *err);
 
+/* client_get with a smaller body limit for this one request: max_body bytes when smaller than
+ * the client's (0: the client's). ENLACE_ETOOBIG past it, as client_get. For resources whose
+ * size is known to be small (an audit checkpoint, a proof, a directory): a larger answer is
+ * refused without reading it whole. */
+int client_get_capped(client *c, const char *path_query, size_t max_body, client_response *resp,
+                      enlace_err *err);
+
 /* POST body (len bytes) to path with Content-Type and Accept set to the TAXII media type (T§5.5).
  * Same results and errors as client_get. */
 int client_post(client *c, const char *path, const char *body, size_t len, client_response *resp,
