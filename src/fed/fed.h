@@ -7,6 +7,7 @@
 #ifndef ENLACE_FED_FED_H
 #define ENLACE_FED_FED_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,9 @@ typedef struct fed_options {
     int insecure;               /* 1: do not verify TLS certificates (tests only) */
     const char *cacert;         /* PEM bundle to verify partners with; NULL = system */
     const char *node_dir;       /* the node's directory (for its key, audit entries); may be NULL */
+    const atomic_int *cancel;   /* non-NULL: checked between requests and during backoff; when set
+                                 * the pass ends ("stopped") with what it committed (the worker's
+                                 * stop); NULL = never */
 } fed_options;
 
 void fed_options_default(fed_options *o);
@@ -36,6 +40,7 @@ typedef struct fed_mirror_report {
     char alias[128];
     size_t pages, added, known, loops, refused, swept;
     int restarted;                  /* 1: the partner's policy epoch changed: pulled from the start */
+    char note[256];                 /* the first object refused as invalid and why; "" = none */
 } fed_mirror_report;
 
 /* What one pass with one partner did. */
@@ -65,18 +70,45 @@ void fed_report_free(fed_report *r);
 int fed_sync_partner(store *s, const char *party, const fed_options *o, fed_report *rep,
                      enlace_err *err);
 
-/* The partner's audit log (trust.c, issue 5 must-have 3): GET /enlace/v1/audit/checkpoint,
- * verify its signature with the pinned key and prove it consistent with the kept head
- * (/enlace/v1/audit/consistency), then keep it (store_partner_trust_set). ENLACE_ECONFLICT /
- * ENLACE_EAUTH with the verifier's one-line reason when the check fails; ENLACE_ENET and others
- * for a partner that could not be asked (not a trust failure). *tree_size gets the head's size. */
+/* The partner's audit log (trust.c, issue 5 must-have 3): GET /enlace/v1/audit/checkpoint
+ * (under the node's base URL: p->url with a trailing "api/" dropped; c is the client for p,
+ * requests go to absolute URLs), verify its signature with the pinned key and prove it consistent
+ * with the kept head (/enlace/v1/audit/consistency), check that its origin is
+ * "enlace/<p->party>/...", then keep it (store_partner_trust_set). The first head is trusted on
+ * first use. ENLACE_ECONFLICT / ENLACE_EAUTH with the verifier's one-line reason ("bad
+ * signature: ...", "rollback: ...", "fork: ...", "origin changed: ...", "bad origin: ...", or "no
+ * audit log: ... signed tree heads before ... and now issues none") when the check fails: a trust
+ * failure (the caller calls fed_trust_failure_record). ENLACE_ENOTFOUND "no audit log: ..." when
+ * the node has no signing key and none was kept (HTTP 503): not a failure, the pass goes on
+ * unchecked. ENLACE_ENET, ENLACE_EINVAL ("malformed response: ..."), ENLACE_EIO and others for a
+ * partner that could not be asked (not a trust failure). *tree_size gets the head's size. */
 struct client;
 int fed_trust_check(store *s, struct client *c, const store_partner *p, uint64_t *tree_size,
                     enlace_err *err);
 
-/* The partner's signed directory (directory.c): GET /enlace/v1/directory, check that its key is
- * the pinned one and its signature, that it speaks for p->party, then
- * store_directory_take_in. ENLACE_EAUTH for a bad signature or another key. */
+/* Who the audit entries of the sync engine name as principal, and the action of a trust failure
+ * (`enlace audit show --action fed-trust-failure`). */
+#define FED_SYNC_PRINCIPAL "enlace-sync"
+#define FED_TRUST_FAILURE_ACTION "fed-trust-failure"
+
+/* Record a failed trust check of partner party (trust.c): in ONE transaction, stop the partner
+ * (store_partner_set_stopped with reason, the one-line cause) and append an audit entry (action
+ * FED_TRUST_FAILURE_ACTION, principal FED_SYNC_PRINCIPAL of the node's own organization, about
+ * party, decision "deny", reason, target "partner <PARTY> stopped"). Both or neither. Store
+ * errors; ENLACE_ENOTFOUND when party is not a partner. */
+int fed_trust_failure_record(store *s, const char *party, const char *reason, enlace_err *err);
+
+/* The partner's signed directory (directory.c): GET /enlace/v1/directory (under the node's base
+ * URL, as for fed_trust_check), check that its key is the pinned one and its signature, that it
+ * speaks for p->party, then store_directory_take_in. ENLACE_EAUTH for a bad signature, another
+ * key or another party (a trust failure: the caller records it with fed_trust_failure_record);
+ * ENLACE_EINVAL "malformed response: ..." (over FED_DIRECTORY_MAX bytes, not JSON, missing
+ * members, too many entries), ENLACE_ENET (HTTP errors, 503 from a keyless node included) and
+ * store errors otherwise. */
+#define FED_DIRECTORY_MAX ((size_t)4 << 20)       /* bytes of the whole response */
+#define FED_DIRECTORY_MAX_ORGS 10000
+#define FED_DIRECTORY_MAX_VETTINGS 10000
+#define FED_DIRECTORY_MAX_IDENTITY 65536          /* bytes of one published identity */
 int fed_directory_pull(store *s, struct client *c, const store_partner *p, size_t *n_orgs,
                        size_t *n_vettings, enlace_err *err);
 
