@@ -44,6 +44,12 @@ int store_collect_rows(store *s, sqlite3_stmt *st, size_t elem_size, store_row_f
  * fit (out is then ""). sqlite.c. */
 int store_id_lower(const char *id, char *out, size_t n);
 
+/* After versions of id (lower case) were removed from collection coll_rowid inside an open
+ * transaction: recompute the id's version flags in that collection and copy its latest
+ * markings node-wide again (what store_delete_object does after its DELETE). sqlite.c; used by
+ * the mirror sweep (mirror.c). */
+int store_object_fix_removed(store *s, int64_t coll_rowid, const char *id, enlace_err *err);
+
 /* The node's own party (meta "party") into party (POLICY_PARTY_LEN bytes, "" when unset) and
  * its own organization's rowid (the org whose identity_id is meta "identity_id"; 0 when
  * none). org.c. */

@@ -49,4 +49,9 @@ const char STORE_MIGRATION_FED[] =
     "  party       TEXT NOT NULL,"
     "  received_us INTEGER NOT NULL,"
     "  pass        INTEGER NOT NULL"
-    ");";
+    ");"
+    /* a version deleted (DELETE, purge, sweep, a collection's cascade) takes its provenance
+     * along, so that no row outlives it (object rowids may be reused) */
+    "CREATE TRIGGER object_received_del AFTER DELETE ON object BEGIN "
+    "  DELETE FROM received WHERE obj = old.rowid; "
+    "END;";

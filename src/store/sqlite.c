@@ -1870,6 +1870,18 @@ static int delete_object(store *s, const store_query *q, size_t *n_deleted, enla
     return 0;
 }
 
+/* internal.h: after versions of id were removed from coll inside an open transaction (a
+ * mirror's sweep), recompute the id's version flags there and its latest markings node-wide,
+ * as delete_object does. */
+int store_object_fix_removed(store *s, int64_t coll_rowid, const char *id, enlace_err *err) {
+    sqlite3_stmt *st = stmt(s, ST_OBJ_FLAGS, err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_int64(st, 1, coll_rowid);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int code = step_done(s, st, "version flags", err);
+    return code ? code : refresh_latest(s, id, err);
+}
+
 int store_count_objects(store *s, int64_t coll_rowid, int64_t *count, enlace_err *err) {
     if (!s || !count) return enlace_err_set(err, ENLACE_EINVAL, "store: bad count");
     sqlite3_stmt *st = stmt(s, ST_OBJ_COUNT, err);
