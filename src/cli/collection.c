@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "stix/id.h"
+#include "store/fed.h"
 #include "util/buf.h"
 
 static const char collection_usage[] =
@@ -20,7 +21,8 @@ static const char collection_usage[] =
     "create  make a collection; prints its id alone on the first line (for scripts)\n"
     "list    list collections: id, alias, object count (all versions), title\n"
     "grant   set what a user may do on COLLECTION (its id or alias): --read and/or --write;\n"
-    "        neither flag revokes the user's access\n"
+    "        neither flag revokes the user's access. A mirror of a partner's collection is\n"
+    "        read-only: --write is refused there\n"
     "set     change a collection's default TLP\n"
     "\n"
     "options:\n"
@@ -265,6 +267,8 @@ static int coll_grant(int argc, char **argv) {
     store_user u;
     store_collection c;
     char what[256];  /* the audit entry's target */
+    char mirror_of[POLICY_PARTY_LEN];
+    int mirror = 0;
     rc = CLI_EXIT_FAIL;
     if (store_user_get(s, a.user, &u, &err) != ENLACE_OK) {
         if (err.code == ENLACE_ENOTFOUND) cli_fail(cmd, "no user '%s'", a.user);
@@ -272,6 +276,11 @@ static int coll_grant(int argc, char **argv) {
     } else if (store_collection_find(s, a.pos[1], 0, &c, &err) != ENLACE_OK) {
         if (err.code == ENLACE_ENOTFOUND) cli_fail(cmd, "no collection '%s'", a.pos[1]);
         else cli_fail(cmd, "%s", err.msg);
+    } else if (a.write && store_collection_is_mirror(s, c.rowid, &mirror, mirror_of, &err) != ENLACE_OK) {
+        cli_fail(cmd, "%s", err.msg);
+    } else if (a.write && mirror) {
+        /* What a partner serves lands in a mirror as it was served (issue 5): nobody writes there. */
+        cli_fail(cmd, "collection %s is a read-only mirror of partner %s; grant --read only", a.pos[1], mirror_of);
     } else if (snprintf(what, sizeof what, "%s on %s: read %s, write %s", a.user, c.id, a.read ? "yes" : "no",
                         a.write ? "yes" : "no") < 0 ||
                cli_audit_begin(s, &err) != ENLACE_OK ||

@@ -1,7 +1,8 @@
 /* routes.c - TAXII 2.1 request handling: authenticate, route, negotiate, then serve discovery,
  * the API root, collections, manifests, objects, versions, POST and DELETE (T§4, T§5), each
  * read filtered by originator control (issue 3: the principal goes on every store query), and
- * enlace's own /enlace/v1/directory. */
+ * enlace's own /enlace/v1/directory and /enlace/v1/epoch (fed_http.c). Mirror collections are
+ * read-only (issue 5): POST and DELETE on them are refused. */
 #include <json-c/json.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -18,8 +19,10 @@
 #include "stix/time.h"
 #include "stix/validate.h"
 #include "store/audit_store.h"
+#include "store/fed.h"
 #include "taxii/audit_http.h"
 #include "taxii/error.h"
+#include "taxii/fed_http.h"
 #include "taxii/filter.h"
 #include "taxii/internal.h"
 #include "taxii/media.h"
@@ -123,7 +126,7 @@ static enum MHD_Result reply_send(struct MHD_Connection *conn, reply *r) {
 
 typedef enum {
     R_NONE, R_DISCOVERY, R_APIROOT, R_STATUS, R_COLLECTIONS, R_COLLECTION, R_MANIFEST, R_OBJECTS, R_OBJECT,
-    R_VERSIONS, R_DIRECTORY, R_AUDIT
+    R_VERSIONS, R_DIRECTORY, R_AUDIT, R_EPOCH
 } route_kind;
 
 typedef struct route {
@@ -152,6 +155,7 @@ static int route_parse(const char *url, route *r) {
     if (strcmp(url, "/enlace/v1/directory") == 0 || strcmp(url, "/enlace/v1/directory/") == 0)
         return r->kind = R_DIRECTORY, 0;
     if (taxii_audit_path(url)) return r->kind = R_AUDIT, 0;  /* audit_http.c routes further */
+    if (taxii_epoch_path(url)) return r->kind = R_EPOCH, 0;
     size_t len = strlen(url);
     if (len < 2 || len >= sizeof buf || url[0] != '/' || url[len - 1] != '/') return -1;
     memcpy(buf, url + 1, len - 1);
@@ -191,7 +195,8 @@ static const char *route_allow(route_kind k) {
 }
 
 /* Routes whose GETs are recorded in the audit log (issue 4: they read objects or name them).
- * Discovery, the API root, the collections list, the directory and the audit API are not. */
+ * Discovery, the API root, the collections list, the directory, the epoch and the audit API
+ * are not. */
 static int route_audited(route_kind k) {
     return k == R_STATUS || k == R_COLLECTION || k == R_MANIFEST || k == R_OBJECTS || k == R_OBJECT ||
            k == R_VERSIONS;
@@ -337,6 +342,32 @@ static void serve_directory(taxii_server *srv, store *s, reply *r) {
     int rc = taxii_directory_build(srv, s, enlace_clock_now_us(), &r->body, &err);
     if (rc != 0) return reply_500(srv, r, "directory", &err);
     r->status = 200;
+}
+
+/* GET /enlace/v1/epoch: a partner node's policy epoch (fed_http.c); 403 for other accounts. */
+static void serve_epoch(taxii_server *srv, store *s, const store_user *u, reply *r) {
+    enlace_err err;
+    enlace_err_clear(&err);
+    enlace_buf_free(&r->body);
+    taxii_epoch_serve(s, u, &r->status, &r->body, &err);
+    if (r->status >= 500) reply_500(srv, r, "policy epoch", &err);
+}
+
+/* A mirror collection of a partner's is read-only on this node (issue 5): fills r with 403 and
+ * returns -1 when c is one (500 when the store fails), else 0. */
+static int refuse_mirror(taxii_server *srv, store *s, const store_collection *c, reply *r) {
+    enlace_err err;
+    char party[POLICY_PARTY_LEN];
+    int yes = 0;
+    if (store_collection_is_mirror(s, c->rowid, &yes, party, &err) != 0) {
+        reply_500(srv, r, "mirror lookup", &err);
+        return -1;
+    }
+    if (!yes) return 0;
+    char msg[128];
+    snprintf(msg, sizeof msg, "this collection is a read-only mirror of partner %s", party);
+    reply_error(r, 403, msg);
+    return -1;
 }
 
 static void collection_json(enlace_buf *b, const store_collection *c) {
@@ -696,7 +727,7 @@ static void serve_delete(taxii_server *srv, store *s, const route *rt, const sto
     policy_principal pr;
     if (principal_of(srv, s, u, enlace_clock_now_us(), &pr, r) != 0) return;
     store_collection c;
-    if (find_collection(srv, s, rt, u, &c, r) != 0) return;
+    if (find_collection(srv, s, rt, u, &c, r) != 0 || refuse_mirror(srv, s, &c, r) != 0) return;
     if (!c.can_read || !c.can_write) return reply_error(r, 403, "deleting needs read and write access");
     taxii_filter f;
     enlace_err err;
@@ -1141,7 +1172,7 @@ static int post_precheck(taxii_server *srv, struct MHD_Connection *conn, store *
         return 0;
     }
     store_collection c;
-    if (find_collection(srv, s, rt, u, &c, r) != 0) return 0;
+    if (find_collection(srv, s, rt, u, &c, r) != 0 || refuse_mirror(srv, s, &c, r) != 0) return 0;
     if (!c.can_write) {
         reply_error(r, 403, "you may not write to this collection");
         return 0;
@@ -1205,11 +1236,11 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
         reply_error(r, 405, "method not allowed here");
         reply_header(r, MHD_HTTP_HEADER_ALLOW, route_allow(rt.kind));
     } else if (rt.kind != R_AUDIT &&  /* audit resources answer whatever Accept says (docs/audit.md) */
-               (rt.kind == R_DIRECTORY
+               (rt.kind == R_DIRECTORY || rt.kind == R_EPOCH
                     ? !taxii_accept_json_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT))
                     : !taxii_accept_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
                                        rt.kind == R_MANIFEST))) {
-        reply_error(r, 406, rt.kind == R_DIRECTORY ? "responses are application/json"
+        reply_error(r, 406, rt.kind == R_DIRECTORY || rt.kind == R_EPOCH ? "responses are application/json"
                                                    : "responses are application/taxii+json;version=2.1");
     } else if (strcmp(method, "POST") == 0) {
         go_on = post_precheck(srv, conn, s, &rt, &u, req, r);
@@ -1240,6 +1271,7 @@ static int first_call(taxii_server *srv, struct MHD_Connection *conn, const char
             }
             case R_COLLECTIONS: serve_collections(srv, s, &u, r); break;
             case R_DIRECTORY: serve_directory(srv, s, r); break;
+            case R_EPOCH: serve_epoch(srv, s, &u, r); break;
             case R_AUDIT: serve_audit(srv, s, url, &u, &ps, r); break;
             case R_COLLECTION: {
                 store_collection c;
