@@ -299,23 +299,36 @@ class Exchange:
             if not os.path.isfile(sdn):
                 continue
             files = [sdn] + [os.path.join(d, f) for f in ("add.csv", "alt.csv") if os.path.isfile(os.path.join(d, f))]
-            m = re.match(r"(\d{4}-\d\d-\d\d)", os.path.basename(os.path.dirname(d)))
+            m = re.fullmatch(r"(\d{4}-\d\d-\d\d)", os.path.basename(os.path.dirname(d)))
             out.append((m.group(1) if m else None, files))
         return out
 
+    # the list date of a slice folder named by month only (data/ofac-sdn/PROVENANCE.md: the
+    # 2021-04 set is the list as published between 2021-04-21 and 2021-04-25)
+    LIST_DATES = {"2021-04": "2021-04-25"}
+
     def import_ofac(self):
+        """US imports each OFAC list of the slice, oldest first (the newer one versions, never
+        duplicates); returns the import --json documents."""
         us = self.us
         lists = self.ofac_lists()
         if not lists:
             raise Fail("no OFAC slice under %s/ofac-sdn/*/sdn.csv" % self.data)
+        out = []
         for date, files in lists:
-            args = ["import", "ofac-sdn", us.dir, "--collection", "designations"] + files + ["--tlp", "clear"]
+            folder = os.path.basename(os.path.dirname(files[0]))
+            date = date or self.LIST_DATES.get(folder)
+            args = ["import", "ofac-sdn", us.dir, "--collection", "designations"] + files + ["--tlp", "clear", "--json"]
             if date:
                 args += ["--list-date", date]
-            r = us.cli(*args)
-            last = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()]
-            self.say("   US imports OFAC list %s: %s" % (date or os.path.basename(os.path.dirname(files[0])),
-                                                        last[-1] if last else "done"))
+            j = us.jcli(*args)
+            out.append(j)
+            self.say("   US imports the OFAC list of %s (%s): %s new objects, %s new versions, %s unchanged"
+                     " (%s individuals, %s entities, %s cartels; %s warnings)"
+                     % (j.get("list_date"), "+".join(os.path.basename(f) for f in files), j.get("new"),
+                        j.get("versions"), j.get("unchanged"), j.get("individuals"), j.get("entities"),
+                        j.get("threat_actors"), len(j["warnings"]) if isinstance(j.get("warnings"), list) else j.get("warnings")))
+        return out
 
     def push(self, node, user, coll, key):
         r = node.cli("push", "--url", node.api, "--collection", coll, "--json", self.files[key],
@@ -368,7 +381,7 @@ class Exchange:
             for m in ms:
                 new = m.get("new", m.get("added", 0))
                 bits = ["%s new" % new]
-                for k in ("known", "loop", "refused", "swept"):
+                for k in ("known", "loops", "refused", "swept"):
                     if m.get(k):
                         bits.append("%s %s" % (m[k], k))
                 if m.get("restarted"):
@@ -428,26 +441,28 @@ class Exchange:
     def print_holdings(self):
         for n in self.nodes:
             j = self.holdings(n)
-            rows = j.get("collections", j.get("holdings", [])) if isinstance(j, dict) else j
             self.say("   %s holds:" % n.party)
-            for line in self.holding_lines(rows):
+            for line in self.holding_lines(j.get("holdings", [])):
                 self.say("      " + line)
 
     @staticmethod
     def holding_lines(rows):
-        out = []
+        """One line per collection: own or mirror of PARTY, then objects/versions by originator."""
+        by_coll, order = {}, []
         for r in rows:
-            title = r.get("title") or r.get("coll_title") or r.get("collection")
-            src = r.get("mirror_of") or r.get("partner")
-            by = r.get("originators") or r.get("by")
-            if isinstance(by, list):
-                who = ", ".join("%s (%s) %s objects / %s versions" % (b.get("org"), b.get("party"), b.get("objects"),
-                                                                    b.get("versions")) for b in by)
-            else:
-                who = "%s (%s) %s objects / %s versions" % (r.get("org") or r.get("orig_org"),
-                                                           r.get("party") or r.get("orig_party"),
-                                                           r.get("objects"), r.get("versions"))
-            out.append("%-40s %s: %s" % (title, "from %s" % src if src else "own", who))
+            k = r.get("collection")
+            if k not in by_coll:
+                by_coll[k] = []
+                order.append(k)
+            by_coll[k].append(r)
+        out = []
+        for k in order:
+            rs = by_coll[k]
+            src = "from %s" % rs[0]["mirror_of"] if rs[0].get("mirror_of") else "own"
+            who = "; ".join("%s objects, %s versions by %s (%s)" % (r.get("objects"), r.get("versions"),
+                                                                   r.get("originator"), r.get("party")) for r in rs
+                            if r.get("versions"))
+            out.append("%-36s %-8s %s" % (rs[0].get("title"), src, who or "empty"))
         return out
 
     def check_reads(self):
