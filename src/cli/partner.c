@@ -31,7 +31,7 @@ static const char partner_usage[] =
     "        pull token is set (never the token), mirror collections, last pass, last error,\n"
     "        and the reason its sync is stopped\n"
     "resume  clear a stop (after a failed trust check): the next pass syncs again\n"
-    "remove  forget the partner: its account is disabled (its tokens stop working) and its\n"
+    "remove  forget the partner: its account is disabled and its tokens revoked, and its\n"
     "        agreements are removed; its mirror collections and their objects stay\n"
     "\n"
     "options:\n"

@@ -47,9 +47,10 @@ int store_partner_add(store *s, const char *party, const char *url, const char *
  * (the old log's heads were signed by the old key). ENLACE_ENOTFOUND when not a partner. */
 int store_partner_update(store *s, const char *party, const char *url, const char *pubkey,
                          const char *pull_token, enlace_err *err);
-/* Remove the partner: its row goes, its user is disabled (its tokens stop working), its
- * agreements are removed. Mirror collections and the objects in them stay (no data loss).
- * ENLACE_ENOTFOUND when not a partner. */
+/* Remove the partner: its row goes, its user is disabled and its tokens revoked (added again,
+ * the account is enabled but the old tokens stay dead), its agreements are removed. Mirror
+ * collections and the objects in them stay (no data loss). ENLACE_ENOTFOUND when not a
+ * partner. */
 int store_partner_remove(store *s, const char *party, enlace_err *err);
 int store_partner_get(store *s, const char *party, store_partner *out, enlace_err *err);
 /* All partners by party code; malloc'd array (free()). */

@@ -237,6 +237,7 @@ int store_partner_remove(store *s, const char *party, enlace_err *err) {
     if (code) return code;
     static const char *const SQL[] = {
         "UPDATE user SET disabled = 1 WHERE rowid = (SELECT user_rowid FROM partner WHERE party = ?1)",
+        "UPDATE token SET revoked = 1 WHERE user = (SELECT user_rowid FROM partner WHERE party = ?1)",
         "DELETE FROM agreement WHERE party = ?1",
         "DELETE FROM partner WHERE party = ?1",
     };
@@ -247,7 +248,7 @@ int store_partner_remove(store *s, const char *party, enlace_err *err) {
             goto fail;
         }
         sqlite3_bind_text(st, 1, party, -1, SQLITE_STATIC);
-        code = i == 2 ? one_row(s, st, party, "partner remove", err) : store_step_done(s, st, "partner remove", err);
+        code = i == 3 ? one_row(s, st, party, "partner remove", err) : store_step_done(s, st, "partner remove", err);
         if (code) goto fail;
     }
     if ((code = store_tx_commit(s, err))) goto fail;

@@ -254,6 +254,7 @@ class TestPartnerCli(PartnerAsserts, unittest.TestCase):
                   "--json")
         token2 = json.loads(r.stdout)["token"]
         self.assertEqual(n.get("/api/collections/", token=token2).status_code, 200)
+        self.assertEqual(n.get("/api/collections/", token=token).status_code, 401, "an old token came back")
         self.assertEqual(self.partner_list()["CO"]["mirrors"], 1)
 
 

@@ -184,6 +184,11 @@ static void test_remove(void **state) {
     enlace_err err;
     store_partner p;
     assert_int_equal(store_partner_add(f->s, "US", "http://us/", KEY_US, NULL, 1, &p, &err), 0);
+    unsigned char sha[32];
+    memset(sha, 7, sizeof sha);
+    assert_int_equal(store_token_add(f->s, p.user_rowid, sha, "tok1", 1, &err), 0);
+    store_token tk;
+    assert_int_equal(store_token_find(f->s, sha, &tk, &err), 0);
     assert_int_equal(store_agreement_set(f->s, "US", f->coll, POLICY_TLP_AMBER, 1, &err), 0);
     assert_int_equal(store_agreement_set(f->s, "GT", f->coll, POLICY_TLP_AMBER, 1, &err), 0);
     assert_int_equal(store_partner_remove(f->s, "US", &err), 0);
@@ -205,6 +210,7 @@ static void test_remove(void **state) {
     assert_int_equal(p2.user_rowid, p.user_rowid);
     assert_int_equal(store_user_get(f->s, "partner-us", &u, &err), 0);
     assert_int_equal(u.disabled, 0);
+    assert_int_equal(store_token_find(f->s, sha, &tk, &err), ENLACE_ENOTFOUND); /* stays revoked */
 }
 
 static void epoch(fixture *f, const char *party, char out[STORE_EPOCH_LEN]) {
