@@ -111,7 +111,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
 }
 
 /* Run one request; body == NULL means GET. */
-static int perform(client *c, const char *path, const char *body, size_t len, size_t max_body,
+static int perform(client *c, const char *path, const char *accept, const char *body, size_t len, size_t max_body,
                    client_response *resp, enlace_err *err) {
     memset(resp, 0, sizeof *resp);
     enlace_buf url = ENLACE_BUF_INIT;
@@ -130,7 +130,14 @@ static int perform(client *c, const char *path, const char *body, size_t len, si
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
     xfer x = {ENLACE_BUF_INIT, max_body, 0, resp};
     struct curl_slist *hdrs = NULL;
-    hdrs = curl_slist_append(hdrs, "Accept: " CLIENT_TAXII_MEDIA);
+    enlace_buf acc = ENLACE_BUF_INIT;
+    enlace_buf_printf(&acc, "Accept: %s", accept ? accept : CLIENT_TAXII_MEDIA);
+    if (acc.oom) {
+        enlace_buf_free(&url);
+        return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
+    }
+    hdrs = curl_slist_append(hdrs, acc.p);
+    enlace_buf_free(&acc); /* curl_slist_append copied it */
     if (body) {
         hdrs = curl_slist_append(hdrs, "Content-Type: " CLIENT_TAXII_MEDIA);
         hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
@@ -263,18 +270,18 @@ int client_probe_root(client *c, client_root_kind *kind, long *status, char *hin
 }
 
 int client_get(client *c, const char *path_query, client_response *resp, enlace_err *err) {
-    return perform(c, path_query, NULL, 0, c->cfg.max_body, resp, err);
+    return perform(c, path_query, NULL, NULL, 0, c->cfg.max_body, resp, err);
 }
 
-int client_get_capped(client *c, const char *path_query, size_t max_body, client_response *resp,
-                      enlace_err *err) {
-    return perform(c, path_query, NULL, 0, max_body && max_body < c->cfg.max_body ? max_body : c->cfg.max_body,
-                   resp, err);
+int client_get_ex(client *c, const char *path_query, const char *accept, size_t max_body, client_response *resp,
+                  enlace_err *err) {
+    return perform(c, path_query, accept, NULL, 0,
+                   max_body && max_body < c->cfg.max_body ? max_body : c->cfg.max_body, resp, err);
 }
 
 int client_post(client *c, const char *path, const char *body, size_t len, client_response *resp,
                 enlace_err *err) {
-    return perform(c, path, body ? body : "", len, c->cfg.max_body, resp, err);
+    return perform(c, path, NULL, body ? body : "", len, c->cfg.max_body, resp, err);
 }
 
 /* Copy s into out as one line: control characters become spaces. */

@@ -56,12 +56,14 @@ void client_free(client *c);
  * TLS, timeout; message from libcurl), ENLACE_ETOOBIG (body over max_body), ENLACE_ENOMEM. */
 int client_get(client *c, const char *path_query, client_response *resp, enlace_err *err);
 
-/* client_get with a smaller body limit for this one request: max_body bytes when smaller than
- * the client's (0: the client's). ENLACE_ETOOBIG past it, as client_get. For resources whose
- * size is known to be small (an audit checkpoint, a proof, a directory): a larger answer is
- * refused without reading it whole. */
-int client_get_capped(client *c, const char *path_query, size_t max_body, client_response *resp,
-                      enlace_err *err);
+/* client_get with another Accept header and a smaller body limit for this one request: accept
+ * (NULL: the TAXII media type) is sent as is, e.g. "application/json" for enlace's own
+ * /enlace/v1/ resources (the directory, the epoch; T§1.6.8 does not cover them); max_body bytes
+ * when smaller than the client's (0: the client's), ENLACE_ETOOBIG past it as for client_get, so
+ * a resource known to be small (an audit checkpoint, a proof, a directory) is refused without
+ * being read whole. Same results and errors as client_get. */
+int client_get_ex(client *c, const char *path_query, const char *accept, size_t max_body, client_response *resp,
+                  enlace_err *err);
 
 /* POST body (len bytes) to path with Content-Type and Accept set to the TAXII media type (T§5.5).
  * Same results and errors as client_get. */

@@ -50,7 +50,7 @@ static int get_ok(fed_audit_http *h, const char *path, size_t cap, const char *w
     char url[2300];
     if (snprintf(url, sizeof url, "%s%s", h->base, path) >= (int)sizeof url)
         return enlace_err_set(err, ENLACE_EINVAL, "the node's URL is too long");
-    int rc = client_get_capped(h->cl, url, cap, resp, err);
+    int rc = client_get_ex(h->cl, url, NULL, cap, resp, err);
     if (rc == ENLACE_ETOOBIG) return malformed(h, err, "%s too large (over %zu bytes)", what, cap);
     if (rc) return rc;
     if (resp->status != 200) {

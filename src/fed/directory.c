@@ -128,7 +128,7 @@ int fed_directory_pull(store *s, struct client *c, const store_partner *p, size_
         return enlace_err_set(err, ENLACE_EINVAL, "the URL of %s is too long", p->party);
     strcat(url, "enlace/v1/directory");
     client_response resp;
-    int rc = client_get_capped(c, url, FED_DIRECTORY_MAX, &resp, err);
+    int rc = client_get_ex(c, url, "application/json", FED_DIRECTORY_MAX, &resp, err);
     if (rc == ENLACE_ETOOBIG) return malformed(err, p->party, "larger than its limit");
     if (rc) return rc;
     if (resp.status != 200) {

@@ -18,6 +18,8 @@
 /* What a keyless node says in its 503 (src/taxii/audit_http.c): it issues no tree heads. A 503
  * without it ("the store is busy") is an ordinary failure to ask. */
 #define KEYLESS_TEXT "no signing key"
+/* ... and a node whose log has no signed head yet, in its 404. */
+#define NO_HEAD_TEXT "not signed a tree head yet"
 
 int fed_trust_check(store *s, struct client *c, const store_partner *p, uint64_t *tree_size, enlace_err *err) {
     if (tree_size) *tree_size = 0;
@@ -44,7 +46,16 @@ int fed_trust_check(store *s, struct client *c, const store_partner *p, uint64_t
         fed_audit_http_source(&h, &src);
         rc = audit_verify_run(&st, &src, pk, 0, &res, err);
     }
-    if (rc && h.failed_http && h.status == 503 && strstr(err->msg, KEYLESS_TEXT)) {
+    if (rc && h.failed_http && h.status == 404 && strstr(err->msg, NO_HEAD_TEXT)) {
+        /* a new node that signed nothing yet; one that did before lost or reset its log */
+        if (st.have)
+            rc = enlace_err_set(err, ENLACE_ECONFLICT,
+                                "rollback: %s's node has no signed tree head any more (last seen size %llu)",
+                                p->party, (unsigned long long)st.cp.size);
+        else
+            rc = enlace_err_set(err, ENLACE_ENOTFOUND, "no audit log yet: %s's node has not signed a tree head yet",
+                                p->party);
+    } else if (rc && h.failed_http && h.status == 503 && strstr(err->msg, KEYLESS_TEXT)) {
         /* a node without a key keeps no verifiable log: nothing to check, unless it issued heads
          * before (then it hides its log: a trust failure) */
         if (st.have)
