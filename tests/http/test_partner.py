@@ -226,6 +226,8 @@ class TestPartnerCli(PartnerAsserts, unittest.TestCase):
         actions = [e["action"] for e in audit_entries(n)]
         for action in ("partner-add", "partner-set", "partner-resume"):
             self.assertIn(action, actions)
+        r = n.cli("audit", "show", d, "--action", "partner-add")
+        self.assertEqual(len(r.stdout.splitlines()), 2, r.stdout)  # US and GT
         self.assertNotIn("secret-we-pull-gt-with", log)
         self.assertNotIn("tok-us", log)
 
