@@ -64,9 +64,11 @@ int store_partner_set_stopped(store *s, const char *party, const char *reason, e
 /* The policy epoch this node serves partner party (issue 5 must-have 1): hex SHA-256 over
  * everything that decides what the partner may read besides the objects themselves -- its
  * agreements (collection id, max TLP), those collections' default TLPs, the vettings of its
- * party's organizations (by whom, until) -- so it changes exactly when one of them changes.
- * out gets STORE_EPOCH_LEN bytes. */
-int store_policy_epoch(store *s, const char *party, char out[STORE_EPOCH_LEN], enlace_err *err);
+ * party's organizations (by whom, until, and whether still in force at now_us, so that an
+ * expiry changes it too), its account's disabled flag -- so it changes exactly when one of
+ * them changes. out gets STORE_EPOCH_LEN bytes. */
+int store_policy_epoch(store *s, const char *party, int64_t now_us, char out[STORE_EPOCH_LEN],
+                       enlace_err *err);
 
 /* What a node holds, for `enlace holdings`: one row per (collection, originator organization). */
 typedef struct store_holding {

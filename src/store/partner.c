@@ -300,18 +300,20 @@ static int hash_rows(store *s, sqlite3_stmt *st, const char *tag, crypto_hash_sh
     return code;
 }
 
-int store_policy_epoch(store *s, const char *party, char out[STORE_EPOCH_LEN], enlace_err *err) {
+int store_policy_epoch(store *s, const char *party, int64_t now_us, char out[STORE_EPOCH_LEN],
+                       enlace_err *err) {
     if (!s || !party || !out) return enlace_err_set(err, ENLACE_EINVAL, "store: bad policy epoch");
     out[0] = 0;
     /* Deterministic text, in a fixed order: the partner account's state, each agreement
      * (collection id, max TLP, the collection's default TLP) by collection id, each vetting of
-     * an organization of the party (identity, vetting party, until) by identity and party. */
+     * an organization of the party (identity, vetting party, until, in force) by identity and
+     * party. */
     static const char *const SQL[] = {
         "SELECT ?1, ifnull((SELECT u.disabled FROM partner p JOIN user u ON u.rowid = p.user_rowid "
         "WHERE p.party = ?1), -1)",
         "SELECT c.id, a.max_tlp, c.default_tlp FROM agreement a JOIN collection c ON c.rowid = a.coll "
         "WHERE a.party = ?1 ORDER BY c.id",
-        "SELECT o.identity_id, v.by_party, v.until_us FROM vetting v JOIN org o ON o.rowid = v.org "
+        "SELECT o.identity_id, v.by_party, v.until_us, v.until_us > ?2 FROM vetting v JOIN org o ON o.rowid = v.org "
         "WHERE o.party = ?1 ORDER BY o.identity_id, v.by_party",
     };
     static const char *const TAG[] = {"partner", "agreement", "vetting"};
@@ -326,6 +328,7 @@ int store_policy_epoch(store *s, const char *party, char out[STORE_EPOCH_LEN], e
             break;
         }
         sqlite3_bind_text(st, 1, party, -1, SQLITE_STATIC);
+        if (i == 2) sqlite3_bind_int64(st, 2, now_us);
         code = hash_rows(s, st, TAG[i], &h, err);
     }
     if (own_read) store_read_end(s, NULL);

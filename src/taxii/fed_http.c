@@ -7,6 +7,7 @@
 #include "store/fed.h"
 #include "taxii/error.h"
 #include "taxii/fed_http.h"
+#include "util/clock.h"
 
 int taxii_epoch_path(const char *url) {
     return url && (strcmp(url, TAXII_EPOCH_PATH) == 0 || strcmp(url, TAXII_EPOCH_PATH "/") == 0);
@@ -20,7 +21,7 @@ void taxii_epoch_serve(store *s, const store_user *u, unsigned *status, enlace_b
     }
     char epoch[STORE_EPOCH_LEN];
     enlace_err err;
-    int rc = store_policy_epoch(s, u->party, epoch, &err);
+    int rc = store_policy_epoch(s, u->party, enlace_clock_now_us(), epoch, &err);
     if (rc != 0) {
         if (err_log) *err_log = err;
         *status = rc == ENLACE_EBUSY ? 503 : 500;

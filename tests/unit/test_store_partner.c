@@ -213,9 +213,11 @@ static void test_remove(void **state) {
     assert_int_equal(store_token_find(f->s, sha, &tk, &err), ENLACE_ENOTFOUND); /* stays revoked */
 }
 
+#define NOW 1500  /* the vettings below run until 1000, 2000: in force at NOW unless 1000 */
+
 static void epoch(fixture *f, const char *party, char out[STORE_EPOCH_LEN]) {
     enlace_err err;
-    assert_int_equal(store_policy_epoch(f->s, party, out, &err), 0);
+    assert_int_equal(store_policy_epoch(f->s, party, NOW, out, &err), 0);
     assert_int_equal(strlen(out), 64);
 }
 
@@ -256,6 +258,12 @@ static void test_epoch(void **state) {
     CHANGED(f, e);
     assert_int_equal(store_vetting_set(f->s, dea, "MX", 2000, 1, &err), 0);
     CHANGED(f, e);
+    /* time passing the expiry changes it; time passing nothing does not */
+    char later[STORE_EPOCH_LEN], much_later[STORE_EPOCH_LEN];
+    assert_int_equal(store_policy_epoch(f->s, "US", 1999, later, &err), 0);
+    assert_string_equal(later, e);
+    assert_int_equal(store_policy_epoch(f->s, "US", 2000, much_later, &err), 0);
+    assert_string_not_equal(much_later, e);
     assert_int_equal(store_vetting_set(f->s, uin, "US", 2000, 1, &err), 0);
     SAME(f, e);  /* an organization of another party */
     assert_int_equal(store_vetting_remove(f->s, dea, "MX", &err), 0);
@@ -293,7 +301,7 @@ static void test_epoch(void **state) {
     /* inside a caller's transaction it reads the same */
     char in_tx[STORE_EPOCH_LEN];
     assert_int_equal(store_tx_begin(f->s, &err), 0);
-    assert_int_equal(store_policy_epoch(f->s, "US", in_tx, &err), 0);
+    assert_int_equal(store_policy_epoch(f->s, "US", NOW, in_tx, &err), 0);
     assert_int_equal(store_tx_commit(f->s, &err), 0);
     assert_string_equal(in_tx, e);
 }
