@@ -272,6 +272,7 @@ static int cmp_ent(const void *a, const void *b) {
 static sdn_rec *find_ent(ctx *c, long ent) {
     sdn_rec key;
     key.ent = ent;
+    if (!c->n_sdn) return NULL;
     return bsearch(&key, c->sdn, c->n_sdn, sizeof *c->sdn, cmp_ent);
 }
 
@@ -795,8 +796,8 @@ int ofac_import(const char *sdn_path, const char *add_path, const char *alt_path
         size_t *order = malloc((c.n_sdn ? c.n_sdn : 1) * sizeof *order);
         if (!order) rc = enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
         else {
-            /* sort by ent (qsort is not stable: break ties by line) */
-            qsort(c.sdn, c.n_sdn, sizeof *c.sdn, cmp_ent);
+            /* sort by ent (qsort is not stable: of equal ent_nums the earlier line is kept) */
+            if (c.n_sdn) qsort(c.sdn, c.n_sdn, sizeof *c.sdn, cmp_ent);
             size_t w = 0;
             for (size_t i = 0; i < c.n_sdn; i++) {
                 if (w && c.sdn[w - 1].ent == c.sdn[i].ent) {
@@ -821,7 +822,7 @@ int ofac_import(const char *sdn_path, const char *add_path, const char *alt_path
                 make_id(r->identity_id, sizeof r->identity_id, "identity", "ofac-sdn:%ld:identity", r->ent);
                 make_id(r->actor_id, sizeof r->actor_id, "threat-actor", "ofac-sdn:%ld:threat-actor", r->ent);
             }
-            qsort_r(order, c.n_sdn, sizeof *order, cmp_name_idx, c.sdn);
+            if (c.n_sdn) qsort_r(order, c.n_sdn, sizeof *order, cmp_name_idx, c.sdn);
             c.by_name = order;
         }
     }
