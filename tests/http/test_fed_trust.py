@@ -274,6 +274,38 @@ class FedTrust(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("bad signature", self.partner()["stopped"])
 
+    def test_6_log_rewritten(self):
+        # MX pins US's new key (the kept head of the old key's log goes with it) and trusts anew
+        self.mx.cli("partner", "set", self.mx.dir, "--party", "US", "--pubkey", node_key(self.us))
+        self.assertEqual(self.kept(), "")
+        self.mx.cli("partner", "resume", self.mx.dir, "--party", "US")
+        r = self.sync()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        kept_size = self.kept_size()
+        # US's log is rewritten in its store: emptied, then it grows again past the kept size
+        self.us.stop()
+        db = sqlite3.connect(os.path.join(self.us.dir, "enlace.db"), timeout=30)
+        try:
+            for t in ("audit_leaf", "audit_node", "audit_checkpoint"):
+                db.execute("DELETE FROM %s" % t)
+            db.commit()
+        finally:
+            db.close()
+        self.us.start("--audit-checkpoint", "1", "--sync-interval", "0")
+        self.use(root(self.us) + "api/")
+        for i in range(kept_size + 2):
+            self.us.add_party("Q%s" % chr(ord("A") + i % 26))
+        deadline = time.time() + 20
+        while time.time() < deadline and self.us_head()[1] <= kept_size:
+            time.sleep(0.3)
+        self.assertGreater(self.us_head()[1], kept_size)
+        r = self.sync()
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("fork", r.stdout + r.stderr)
+        self.assertIn("fork", self.partner()["stopped"] or "")
+        a = self.mx.cli("audit", "show", self.mx.dir, "--action", "fed-trust-failure", "--about", "US")
+        self.assertIn("fork", a.stdout)
+
 
 if __name__ == "__main__":
     en.main()
