@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "fed/fed.h"
 #include "taxii/server.h"
 #include "util/secret.h"
 
@@ -25,6 +26,8 @@ static const char serve_usage[] =
     "  --page-max N              largest page size honoured (default 10000)\n"
     "  --audit-checkpoint S      sign an audit tree head at least every S seconds while the log\n"
     "                            grows (default 10; docs/audit.md)\n"
+    "  --sync-interval S         pull from partner nodes every S seconds (default 30; 0 = no sync\n"
+    "                            worker; docs/federation.md); each pass logs one line\n"
     "  --help                    show this help\n"
     "When ready, prints one line: enlace: listening on URL\n";
 
@@ -78,6 +81,7 @@ int cli_serve(int argc, char **argv) {
     taxii_config_defaults(&cfg);
     const char *dir = NULL, *cert_path = NULL, *key_path = NULL;
     size_t threads = cfg.threads;
+    long sync_interval = 30;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -101,6 +105,15 @@ int cli_serve(int argc, char **argv) {
                 return 2;
             }
             cfg.audit_checkpoint_s = (unsigned)sec;
+        }
+        else if (strcmp(a, "--sync-interval") == 0) {
+            char *end = NULL;
+            errno = 0;
+            sync_interval = v ? strtol(v, &end, 10) : -1;
+            if (!v || !*v || *end || errno || sync_interval < 0 || sync_interval > 86400) {
+                fprintf(stderr, "enlace serve: --sync-interval must be 0-86400 seconds\n");
+                return 2;
+            }
         }
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "enlace serve: unknown option %s (see --help)\n", a);
@@ -191,10 +204,23 @@ int cli_serve(int argc, char **argv) {
             fprintf(stderr, "enlace serve: %s\n", err.msg);
         return rc == ENLACE_EINVAL ? 2 : 1;
     }
+    /* The sync worker pulls from partners with its own store connection (fed/worker.c). */
+    fed_worker *worker = NULL;
+    if (sync_interval > 0) {
+        fed_options fo;
+        fed_options_default(&fo);
+        fo.node_dir = dir;
+        if (fed_worker_start(db, &fo, sync_interval, log_line, NULL, &worker, &err) != 0) {
+            fprintf(stderr, "enlace serve: %s\n", err.msg);
+            taxii_server_stop(srv, 10000);
+            return 1;
+        }
+    }
     printf("enlace: listening on %s\n", taxii_server_url(srv));
     fflush(stdout);
     int sig = 0;
     sigwait(&stop, &sig);
+    fed_worker_stop(worker);
     taxii_server_stop(srv, 10000);
     return 0;
 }

@@ -1,2 +1,526 @@
-/* sync.c - placeholder: being written (issue 5). */
-typedef int enlace_placeholder_sync_t;
+/* sync.c - one sync pass with one partner node (fed/fed.h; issue 5 must-have 2 and 4): trust
+ * check, directory, policy epoch, then every collection the partner lets us read pulled page by
+ * page into its mirror (TAXII 2.1 §5.4 GET objects with added_after, match[version]=all and
+ * next paging), each page validated like a POST and committed with its cursor. Every request
+ * is retried with exponential backoff and jitter; what still fails ends the pass with one line
+ * naming the partner, the URL path and the cause, and nothing committed before it is lost. */
+#include <json-c/json.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "client/client.h"
+#include "fed/fed.h"
+#include "stix/marking.h"
+#include "stix/span.h"
+#include "stix/validate.h"
+#include "util/clock.h"
+
+void fed_options_default(fed_options *o) {
+    memset(o, 0, sizeof *o);
+    o->page_limit = 500;
+    o->max_page_bytes = (size_t)64 << 20;
+    o->connect_timeout_s = 5;
+    o->timeout_s = 60;
+    o->retries = 3;
+    o->backoff_ms = 500;
+    o->backoff_max_ms = 10000;
+}
+
+void fed_report_free(fed_report *r) {
+    if (!r) return;
+    free(r->mirrors);
+    r->mirrors = NULL;
+    r->n_mirrors = 0;
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+typedef struct pass {
+    store *s;
+    const fed_options *o;
+    const store_partner *p;
+    client *c;
+    fed_report *rep;
+    char origin[STORE_URL_MAX];   /* scheme://host[:port] of the partner's URL */
+} pass;
+
+static int cancelled(const pass *ps) { return ps->o->cancel && atomic_load(ps->o->cancel); }
+
+/* Sleep ms milliseconds in slices, returning early when the pass is cancelled. */
+static void nap(const pass *ps, long ms) {
+    while (ms > 0 && !cancelled(ps)) {
+        long step = ms > 100 ? 100 : ms;
+        struct timespec t = {step / 1000, (step % 1000) * 1000000L};
+        nanosleep(&t, NULL);
+        ms -= step;
+    }
+}
+
+/* The delay before retry number attempt (0-based): backoff_ms doubled each time, capped, and
+ * jittered into [d/2, d] so that partners retrying together spread out. */
+static long backoff(const fed_options *o, int attempt) {
+    long d = o->backoff_ms > 0 ? o->backoff_ms : 1;
+    for (int i = 0; i < attempt && d < o->backoff_max_ms; i++) d *= 2;
+    if (o->backoff_max_ms > 0 && d > o->backoff_max_ms) d = o->backoff_max_ms;
+    return d / 2 + (long)randombytes_uniform((uint32_t)(d / 2 + 1));
+}
+
+/* The path part of a request for messages: what follows the origin, without the query. */
+static void path_of(const pass *ps, const char *req, char *out, size_t n) {
+    char url[1024];
+    client_url(ps->c, req, url, sizeof url);
+    const char *p = url;
+    size_t ol = strlen(ps->origin);
+    if (strncmp(url, ps->origin, ol) == 0) p = url + ol;
+    snprintf(out, n, "%.*s", (int)strcspn(p, "?"), p);
+}
+
+/* What a request came to. */
+enum { REQ_OK = 0, REQ_FAILED, REQ_CURSOR, REQ_AUTH };
+
+/* GET req with retries (accept: NULL for the TAXII media type, else that type with an 8 KiB
+ * cap: enlace's own small /enlace/v1/ resources). 200 with a JSON object body: REQ_OK with *root (json_object_put) and
+ * resp kept (client_response_free). 400 when cursor_ok: REQ_CURSOR (the partner refused the
+ * cursor or next: no retry). 401/403: REQ_AUTH (token error: no retry). Else, after the
+ * retries: REQ_FAILED. For the last two, err and the report's error get one line. */
+static int fetch(pass *ps, const char *req, const char *accept, int cursor_ok, client_response *resp,
+                 json_object **root, enlace_err *err) {
+    char path[512], why[512] = "";
+    path_of(ps, req, path, sizeof path);
+    *root = NULL;
+    for (int attempt = 0;; attempt++) {
+        if (cancelled(ps)) {
+            enlace_err_set(err, ENLACE_EIO, "%s: stopped", ps->p->party);
+            return REQ_FAILED;
+        }
+        memset(resp, 0, sizeof *resp);
+        enlace_err e;
+        enlace_err_clear(&e);
+        int rc = client_get_ex(ps->c, req, accept, accept ? 8192 : 0, resp, &e);
+        int retry = 1;
+        if (rc) {
+            snprintf(why, sizeof why, "%s", e.msg);
+            if (rc == ENLACE_ETOOBIG)
+                snprintf(why, sizeof why, "page larger than %zu bytes", ps->o->max_page_bytes);
+        } else if (resp->status == 200) {
+            json_tokener *tok = json_tokener_new();
+            json_object *j = tok ? json_tokener_parse_ex(tok, resp->body, (int)resp->body_len) : NULL;
+            int done = tok && json_tokener_get_error(tok) == json_tokener_success &&
+                       (size_t)json_tokener_get_parse_end(tok) == resp->body_len;
+            if (tok) json_tokener_free(tok);
+            if (j && done && json_object_is_type(j, json_type_object)) {
+                *root = j;
+                return REQ_OK;
+            }
+            json_object_put(j);
+            snprintf(why, sizeof why, "malformed response (%s)", j && done ? "not a JSON object" : "not JSON");
+        } else {
+            char d[400];
+            client_error_describe(resp, d, sizeof d);
+            snprintf(why, sizeof why, "%s", d);
+            if (resp->status == 401 || resp->status == 403) {
+                client_response_free(resp);
+                enlace_err_set(err, ENLACE_EAUTH, "%s: GET %s: token refused: %s", ps->p->party, path, why);
+                return REQ_AUTH;
+            }
+            if (resp->status == 400 && cursor_ok) {
+                client_response_free(resp);
+                enlace_err_set(err, ENLACE_EINVAL, "%s: GET %s: %s", ps->p->party, path, why);
+                return REQ_CURSOR;
+            }
+            retry = resp->status >= 500 || resp->status == 429 || resp->status == 408;
+        }
+        client_response_free(resp);
+        if (!retry || attempt >= ps->o->retries) {
+            enlace_err_set(err, rc == 0 ? ENLACE_ENET : rc, "%s: GET %s: %s%s", ps->p->party, path, why,
+                           retry && attempt ? " (after retries)" : "");
+            if (err && err->code == ENLACE_ETOOBIG) err->code = ENLACE_ENET;
+            return REQ_FAILED;
+        }
+        ps->rep->retries++;
+        nap(ps, backoff(ps->o, attempt));
+    }
+}
+
+static const char *member_str(json_object *o, const char *k) {
+    json_object *v;
+    return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+                                                                                            : NULL;
+}
+
+/* ---- one page ------------------------------------------------------------------------------ */
+
+/* Validate the page's objects like a POST (routes.c handle_post): each must be a STIX object
+ * stix_validate accepts with readable markings; its text is kept minified. in gets the k valid
+ * ones; *bad counts the others, note gets the first reason. Buffers are owned by pg. */
+typedef struct page {
+    stix_meta *meta;
+    stix_marking *marks;
+    store_object_in *in;
+    char *text;
+    size_t k, bad;
+} page;
+
+static void page_free(page *pg) {
+    free(pg->meta);
+    free(pg->marks);
+    free(pg->in);
+    free(pg->text);
+    memset(pg, 0, sizeof *pg);
+}
+
+static int page_build(const client_response *resp, json_object *root, page *pg, char *note, size_t note_n,
+                      enlace_err *err) {
+    memset(pg, 0, sizeof *pg);
+    json_object *arr;
+    if (!json_object_object_get_ex(root, "objects", &arr)) return 0; /* an empty page omits it */
+    if (!json_object_is_type(arr, json_type_array))
+        return enlace_err_set(err, ENLACE_EUNPROC, "malformed response ('objects' is not a list)");
+    size_t n = json_object_array_length(arr);
+    stix_span *spans = calloc(n ? n : 1, sizeof *spans);
+    pg->meta = calloc(n ? n : 1, sizeof *pg->meta);
+    pg->marks = calloc(n ? n : 1, sizeof *pg->marks);
+    pg->in = calloc(n ? n : 1, sizeof *pg->in);
+    pg->text = malloc(resp->body_len + 1);
+    if (!spans || !pg->meta || !pg->marks || !pg->in || !pg->text) {
+        free(spans);
+        page_free(pg);
+        return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
+    }
+    size_t n_spans = 0, used = 0;
+    if (stix_envelope_spans(resp->body, resp->body_len, spans, n, &n_spans) != 0 || n_spans != n) {
+        free(spans);
+        page_free(pg);
+        return enlace_err_set(err, ENLACE_EUNPROC, "malformed response (objects not found in the text)");
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_object *el = json_object_array_get_idx(arr, i);
+        char reason[512];
+        stix_meta *mt = &pg->meta[pg->k];
+        stix_marking *mk = &pg->marks[pg->k];
+        memset(mk, 0, sizeof *mk);
+        int ok = 0;
+        if (!json_object_is_type(el, json_type_object))
+            snprintf(reason, sizeof reason, "element %zu of 'objects' is not a JSON object", i);
+        else if (stix_validate(el, mt, reason, sizeof reason) != 0) ;
+        else if (stix_marking_extract(el, mk, reason, sizeof reason) != 0) ;
+        else ok = 1;
+        if (!ok) {
+            if (pg->bad++ == 0) {
+                const char *id = json_object_is_type(el, json_type_object) ? member_str(el, "id") : NULL;
+                snprintf(note, note_n, "%.100s: %.140s", id ? id : "(no id)", reason);
+            }
+            continue;
+        }
+        size_t mlen = stix_json_minify(resp->body + spans[i].off, spans[i].len, pg->text + used);
+        int is_md = strcmp(mt->type, "marking-definition") == 0;
+        pg->in[pg->k] = (store_object_in){mt->id, mt->type, mt->spec_version, mt->has_version, mt->version,
+                                          mt->version_key, pg->text + used, mlen,
+                                          mt->created_by_ref[0] ? mt->created_by_ref : NULL, mk,
+                                          is_md ? stix_marking_definition_tlp(el) : STIX_TLP_NONE};
+        used += mlen;
+        pg->k++;
+    }
+    free(spans);
+    return 0;
+}
+
+/* Re-read mirror m from the store (after a conflict or a restart). */
+static int mirror_reload(pass *ps, store_mirror *m, enlace_err *err) {
+    store_mirror *ms = NULL;
+    size_t n = 0;
+    int code = store_mirror_list(ps->s, ps->p->party, &ms, &n, err);
+    if (code) return code;
+    code = enlace_err_set(err, ENLACE_ENOTFOUND, "mirror %s vanished", m->coll_id);
+    for (size_t i = 0; i < n; i++)
+        if (ms[i].coll_rowid == m->coll_rowid) {
+            *m = ms[i];
+            enlace_err_clear(err);
+            code = 0;
+        }
+    free(ms);
+    return code;
+}
+
+/* Pull remote collection rid into mirror m to its end; sweep after a full pass. */
+static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mirror_report *mr, enlace_err *err) {
+    char next[512] = "", after[64] = "";  /* a next token belongs to the query it came with */
+    int cursor_refusals = 0, conflicts = 0;
+    for (;;) {
+        char req[1400];
+        snprintf(req, sizeof req, "collections/%s/objects/", m->remote_id);
+        if (!next[0]) snprintf(after, sizeof after, "%s", m->cursor);
+        if (after[0]) client_query_add(req, sizeof req, "added_after", after);
+        client_query_add(req, sizeof req, "match[version]", "all");
+        client_query_add(req, sizeof req, "match[spec_version]", "2.0,2.1");
+        char lim[32];
+        snprintf(lim, sizeof lim, "%zu", ps->o->page_limit ? ps->o->page_limit : 500);
+        client_query_add(req, sizeof req, "limit", lim);
+        if (next[0] && client_query_add(req, sizeof req, "next", next) != 0) next[0] = '\0';
+        client_response resp;
+        json_object *root = NULL;
+        int r = fetch(ps, req, NULL, next[0] || m->cursor[0], &resp, &root, err);
+        if (r == REQ_CURSOR) {
+            /* the partner no longer accepts our next, then our cursor: from the cursor, then
+             * from the beginning (a full pass: re-pulls are known, and the end sweeps) */
+            if (++cursor_refusals > 2) return ENLACE_ENET;
+            if (next[0]) next[0] = '\0';
+            else {
+                int code = store_mirror_restart(ps->s, m->coll_rowid, epoch, err);
+                if (code || (code = mirror_reload(ps, m, err))) return code;
+                mr->restarted = 1;
+            }
+            continue;
+        }
+        if (r != REQ_OK) return err ? err->code : ENLACE_ENET;
+        page pg;
+        int code = page_build(&resp, root, &pg, mr->note, sizeof mr->note, err);
+        json_object *more_o = NULL, *next_o = NULL;
+        int more = json_object_object_get_ex(root, "more", &more_o) && json_object_get_boolean(more_o);
+        char new_next[512] = "";
+        if (json_object_object_get_ex(root, "next", &next_o) && json_object_is_type(next_o, json_type_string))
+            snprintf(new_next, sizeof new_next, "%s", json_object_get_string(next_o));
+        if (code) {
+            char path[512];
+            path_of(ps, req, path, sizeof path);
+            char msg[ENLACE_ERR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "malformed page");
+            enlace_err_set(err, ENLACE_ENET, "%s: GET %s: %s", ps->p->party, path, msg);
+            json_object_put(root);
+            client_response_free(&resp);
+            return ENLACE_ENET;
+        }
+        store_rx_result *res = calloc(pg.k ? pg.k : 1, sizeof *res);
+        if (!res) {
+            page_free(&pg);
+            json_object_put(root);
+            client_response_free(&resp);
+            return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
+        }
+        char cursor[64];
+        snprintf(cursor, sizeof cursor, "%s", resp.date_added_last[0] ? resp.date_added_last : m->cursor);
+        code = store_mirror_put_page(ps->s, m, pg.in, pg.k, cursor, enlace_clock_now_us(), res, err);
+        if (code == 0) {
+            cursor_refusals = 0;
+            mr->pages++;
+            mr->refused += pg.bad;
+            for (size_t i = 0; i < pg.k; i++) {
+                switch (res[i]) {
+                case STORE_RX_ADDED: mr->added++; break;
+                case STORE_RX_KNOWN: mr->known++; break;
+                case STORE_RX_LOOP: mr->loops++; break;
+                default: mr->refused++; break;
+                }
+            }
+            snprintf(m->cursor, sizeof m->cursor, "%s", cursor);
+        }
+        free(res);
+        page_free(&pg);
+        json_object_put(root);
+        client_response_free(&resp);
+        if (code == ENLACE_ECONFLICT && ++conflicts <= 3) {
+            /* another process moved the mirror: go on from where it is now */
+            next[0] = '\0';
+            if ((code = mirror_reload(ps, m, err))) return code;
+            continue;
+        }
+        if (code) return code;
+        if (!more) break;
+        snprintf(next, sizeof next, "%s", new_next);
+    }
+    if (m->full_pass) return store_mirror_sweep(ps->s, m, &mr->swept, err);
+    return 0;
+}
+
+/* ---- the pass ------------------------------------------------------------------------------ */
+
+static fed_mirror_report *report_add(fed_report *rep, enlace_err *err) {
+    fed_mirror_report *p = realloc(rep->mirrors, (rep->n_mirrors + 1) * sizeof *p);
+    if (!p) {
+        enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    rep->mirrors = p;
+    memset(&p[rep->n_mirrors], 0, sizeof *p);
+    return &p[rep->n_mirrors++];
+}
+
+/* A mirror whose remote collection the partner no longer lists to us, under a new epoch: the
+ * partner serves none of it any more, so a full pass that delivered nothing sweeps it. */
+static int sweep_unlisted(pass *ps, json_object *colls, const char *epoch, enlace_err *err) {
+    store_mirror *ms = NULL;
+    size_t n = 0;
+    int code = store_mirror_list(ps->s, ps->p->party, &ms, &n, err);
+    for (size_t i = 0; i < n && !code; i++) {
+        int listed = 0;
+        size_t nc = colls ? json_object_array_length(colls) : 0;
+        for (size_t j = 0; j < nc && !listed; j++) {
+            json_object *c = json_object_array_get_idx(colls, j), *cr;
+            const char *id = json_object_is_type(c, json_type_object) ? member_str(c, "id") : NULL;
+            listed = id && strcasecmp(id, ms[i].remote_id) == 0 && json_object_object_get_ex(c, "can_read", &cr) &&
+                     json_object_get_boolean(cr);
+        }
+        if (listed || strcmp(ms[i].epoch, epoch) == 0) continue;
+        fed_mirror_report *mr = report_add(ps->rep, err);
+        if (!mr) {
+            code = ENLACE_ENOMEM;
+            break;
+        }
+        snprintf(mr->remote_id, sizeof mr->remote_id, "%s", ms[i].remote_id);
+        snprintf(mr->coll_id, sizeof mr->coll_id, "%s", ms[i].coll_id);
+        snprintf(mr->alias, sizeof mr->alias, "%s", ms[i].alias);
+        mr->restarted = 1;
+        store_mirror m = ms[i];
+        if (!(code = store_mirror_restart(ps->s, m.coll_rowid, epoch, err)) && !(code = mirror_reload(ps, &m, err)))
+            code = store_mirror_sweep(ps->s, &m, &mr->swept, err);
+    }
+    free(ms);
+    return code;
+}
+
+static int run_pass(pass *ps, enlace_err *err) {
+    fed_report *rep = ps->rep;
+    /* the partner's audit log, then its directory: retried like any request when unreachable;
+     * a failed check stops the partner and is audited (fed_trust_failure_record) */
+    for (int step = 0; step < 2; step++) {
+        for (int attempt = 0;; attempt++) {
+            int code = step == 0 ? fed_trust_check(ps->s, ps->c, ps->p, &rep->tree_size, err)
+                                 : fed_directory_pull(ps->s, ps->c, ps->p, &rep->dir_orgs, &rep->dir_vettings, err);
+            if (code == 0) {
+                if (step == 0) rep->trust_checked = 1;
+                break;
+            }
+            if (step == 0 && code == ENLACE_ENOTFOUND) break;  /* no audit log: the pass goes on unchecked */
+            char m[ENLACE_ERR_MSG_MAX];
+            snprintf(m, sizeof m, "%s", err ? err->msg : "");
+            if (code == ENLACE_ECONFLICT || code == ENLACE_EAUTH) {
+                char reason[512];
+                snprintf(reason, sizeof reason, "%s failed: %.400s", step == 0 ? "trust check" : "directory check", m);
+                enlace_err re;
+                if (fed_trust_failure_record(ps->s, ps->p->party, reason, &re) != 0)
+                    return enlace_err_set(err, re.code, "%s: %s; recording it failed: %s", ps->p->party, reason, re.msg);
+                return enlace_err_set(err, code, "%s: %s (sync stopped until 'enlace partner resume')", ps->p->party,
+                                      reason);
+            }
+            int retriable = code == ENLACE_ENET || code == ENLACE_EINVAL;
+            if (!retriable || attempt >= ps->o->retries || cancelled(ps))
+                return enlace_err_set(err, code, "%s: %s: %s", ps->p->party, step == 0 ? "trust check" : "directory", m);
+            rep->retries++;
+            nap(ps, backoff(ps->o, attempt));
+        }
+    }
+    /* the policy epoch it serves us */
+    char req[STORE_URL_MAX + 32], epoch[STORE_EPOCH_LEN];
+    snprintf(req, sizeof req, "%s/enlace/v1/epoch", ps->origin);
+    client_response resp;
+    json_object *root = NULL;
+    if (fetch(ps, req, "application/json", 0, &resp, &root, err) != REQ_OK) return err ? err->code : ENLACE_ENET;
+    /* {"party": the party it is served to (ours), "epoch"} */
+    const char *ep = member_str(root, "epoch");
+    int bad = !ep || strlen(ep) != STORE_EPOCH_LEN - 1;
+    if (!bad) snprintf(epoch, sizeof epoch, "%s", ep);
+    json_object_put(root);
+    client_response_free(&resp);
+    if (bad)
+        return enlace_err_set(err, ENLACE_ENET, "%s: GET /enlace/v1/epoch: malformed response (no epoch)",
+                              ps->p->party);
+    /* the collections it lets us read */
+    if (fetch(ps, "collections/", NULL, 0, &resp, &root, err) != REQ_OK) return err ? err->code : ENLACE_ENET;
+    json_object *colls = NULL;
+    int code = 0;
+    if (json_object_object_get_ex(root, "collections", &colls) && !json_object_is_type(colls, json_type_array))
+        code = enlace_err_set(err, ENLACE_ENET, "%s: GET /collections/: malformed response", ps->p->party);
+    if (!code) code = sweep_unlisted(ps, colls, epoch, err);
+    size_t nc = colls && !code ? json_object_array_length(colls) : 0;
+    for (size_t i = 0; i < nc && !code; i++) {
+        json_object *c = json_object_array_get_idx(colls, i), *cr;
+        if (!json_object_is_type(c, json_type_object)) continue;
+        const char *id = member_str(c, "id");
+        if (!id || !json_object_object_get_ex(c, "can_read", &cr) || !json_object_get_boolean(cr)) continue;
+        if (strlen(id) >= 40 || strspn(id, "0123456789abcdefABCDEF-") != strlen(id)) continue; /* not a UUID */
+        fed_mirror_report *mr = report_add(rep, err);
+        if (!mr) {
+            code = ENLACE_ENOMEM;
+            break;
+        }
+        store_mirror m;
+        if ((code = store_mirror_ensure(ps->s, ps->p->party, id, member_str(c, "alias"), member_str(c, "title"), &m,
+                                        err)))
+            break;
+        snprintf(mr->remote_id, sizeof mr->remote_id, "%s", m.remote_id);
+        snprintf(mr->coll_id, sizeof mr->coll_id, "%s", m.coll_id);
+        snprintf(mr->alias, sizeof mr->alias, "%s", m.alias);
+        if (strcmp(m.epoch, epoch) != 0) {
+            if ((code = store_mirror_restart(ps->s, m.coll_rowid, epoch, err)) || (code = mirror_reload(ps, &m, err)))
+                break;
+            mr->restarted = 1;
+        }
+        code = pull_collection(ps, &m, epoch, mr, err);
+    }
+    json_object_put(root);
+    client_response_free(&resp);
+    return code;
+}
+
+int fed_sync_partner(store *s, const char *party, const fed_options *o, fed_report *rep, enlace_err *err) {
+    if (!s || !party || !o || !rep) return enlace_err_set(err, ENLACE_EINVAL, "fed: bad sync call");
+    memset(rep, 0, sizeof *rep);
+    snprintf(rep->party, sizeof rep->party, "%s", party);
+    store_partner p;
+    int code = store_partner_get(s, party, &p, err);
+    if (code) {
+        if (code == ENLACE_ENOTFOUND) enlace_err_set(err, code, "%s is not a partner", party);
+        snprintf(rep->error, sizeof rep->error, "%s", err ? err->msg : "no such partner");
+        return code;
+    }
+    if (p.stopped[0]) {
+        code = enlace_err_set(err, ENLACE_EDENIED, "%s: sync stopped: %s ('enlace partner resume' to go on)", party,
+                              p.stopped);
+        snprintf(rep->error, sizeof rep->error, "%s", err ? err->msg : "stopped");
+        return code;
+    }
+    pass ps = {s, o, &p, NULL, rep, ""};
+    const char *sep = strstr(p.url, "://");
+    size_t ol = sep ? (size_t)(sep - p.url) + 3 + strcspn(sep + 3, "/") : strlen(p.url);
+    snprintf(ps.origin, sizeof ps.origin, "%.*s", (int)ol, p.url);
+    client_config cfg = {p.url, NULL, NULL, p.pull_token[0] ? p.pull_token : NULL, o->insecure, o->cacert,
+                         o->connect_timeout_s, o->timeout_s, o->max_page_bytes};
+    enlace_err e;
+    enlace_err_clear(&e);
+    if (!p.pull_token[0])
+        code = enlace_err_set(&e, ENLACE_EAUTH, "%s: no token to pull with ('enlace partner set --token')", party);
+    else if (!(code = client_new(&cfg, &ps.c, &e)))
+        code = run_pass(&ps, &e);
+    client_free(ps.c);
+    rep->ok = code == 0;
+    if (code) snprintf(rep->error, sizeof rep->error, "%s", e.msg);
+    enlace_err pe;
+    store_partner_pass_done(s, party, enlace_clock_now_us(), code ? e.msg : "", &pe);
+    if (code && err) *err = e;
+    return code;
+}
+
+void fed_report_line(const fed_report *r, char *out, size_t n) {
+    size_t k = 0;
+#define PUT(...) do { if (k < n) { int w_ = snprintf(out + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    if (!r->ok) {
+        PUT("%s: failed: %s", r->party, r->error);
+    } else {
+        PUT("%s: ok", r->party);
+        if (r->trust_checked) PUT(", trust %llu leaves", (unsigned long long)r->tree_size);
+        PUT(", directory %zu orgs %zu vettings", r->dir_orgs, r->dir_vettings);
+    }
+    for (size_t i = 0; i < r->n_mirrors; i++) {
+        const fed_mirror_report *m = &r->mirrors[i];
+        PUT("; %s +%zu new, %zu known, %zu loop, %zu refused", m->alias, m->added, m->known, m->loops, m->refused);
+        if (m->restarted) PUT(", restarted");
+        if (m->swept) PUT(", swept %zu", m->swept);
+    }
+    if (r->retries) PUT("; %d retries", r->retries);
+#undef PUT
+    if (n) out[n - 1 < k ? n - 1 : k] = '\0';
+}
