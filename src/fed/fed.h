@@ -81,7 +81,8 @@ int fed_sync_partner(store *s, const char *party, const fed_options *o, fed_repo
  * failure (the caller calls fed_trust_failure_record); "rollback: ..." also when a node whose
  * head was kept answers that it has none. ENLACE_ENOTFOUND "no audit log: ..." when the node has
  * no signing key (HTTP 503) or has signed no head yet (HTTP 404) and none was kept: not a
- * failure, the pass goes on unchecked. ENLACE_ENET, ENLACE_EINVAL ("malformed response: ..."), ENLACE_EIO and others for a
+ * failure, the pass goes on unchecked (ENLACE_ENOTFOUND means nothing else: a partner removed
+ * meanwhile is ENLACE_EINVAL). ENLACE_ENET, ENLACE_EINVAL ("malformed response: ..."), ENLACE_EIO and others for a
  * partner that could not be asked (not a trust failure). *tree_size gets the head's size. */
 struct client;
 int fed_trust_check(store *s, struct client *c, const store_partner *p, uint64_t *tree_size,

@@ -29,6 +29,8 @@ int fed_trust_check(store *s, struct client *c, const store_partner *p, uint64_t
         return enlace_err_set(err, ENLACE_EINVAL, "the pinned key of %s is not an Ed25519 key: %s", p->party, err->msg);
     char *text = NULL;
     int rc = store_partner_trust_get(s, p->party, &text, err);
+    /* ENLACE_ENOTFOUND means "no audit log" to the caller: a partner removed meanwhile is not that */
+    if (rc == ENLACE_ENOTFOUND) return enlace_err_set(err, ENLACE_EINVAL, "%s is no longer a partner", p->party);
     if (rc) return rc;
     /* the kept head is trusted only as far as its signature by the pinned key */
     audit_state st;
@@ -78,7 +80,8 @@ int fed_trust_check(store *s, struct client *c, const store_partner *p, uint64_t
     if (rc == 0) {
         enlace_buf out = ENLACE_BUF_INIT;
         if (audit_state_format(&st, &out) != 0 || out.oom) rc = enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
-        else rc = store_partner_trust_set(s, p->party, out.p, err);
+        else if ((rc = store_partner_trust_set(s, p->party, out.p, err)) == ENLACE_ENOTFOUND)
+            rc = enlace_err_set(err, ENLACE_EINVAL, "%s is no longer a partner", p->party);
         enlace_buf_free(&out);
         if (rc == 0 && tree_size) *tree_size = res.new_size;
     }
