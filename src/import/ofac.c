@@ -6,20 +6,17 @@
 #include "import/ofac.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "import/csv.h"
 #include "import/uuid5.h"
 #include "stix/time.h"
 #include "util/buf.h"
-#include "util/utf8.h"
 
-#define MAX_FIELDS 16
-#define MAX_LINE (1u << 20)   /* a longer line is odd: warned about and skipped */
 
 /* ---- the records read ------------------------------------------------------------------------ */
 
@@ -113,143 +110,6 @@ static void strlist_free(strlist *l) {
     for (size_t i = 0; i < l->n; i++) free(l->v[i]);
     free(l->v);
     memset(l, 0, sizeof *l);
-}
-
-/* ---- CSV ---------------------------------------------------------------------------------------- */
-
-/* Split one line (len bytes, no line end) into fields written to out (len + MAX_FIELDS + 1
- * bytes): f[i] points into out, NULL for the null marker "-0-" (or an empty field). Returns the
- * number of fields seen (may exceed maxf; only maxf are kept); *stray = 1 when a quote was out
- * of place (an unterminated quoted field, text after a closing quote, a quote inside an
- * unquoted field). */
-static size_t csv_split(const char *line, size_t len, char *out, char **f, size_t maxf, int *stray) {
-    size_t i = 0, w = 0, nf = 0;
-    *stray = 0;
-    for (;;) {
-        size_t start = w;
-        int quoted = 0;
-        while (i < len && line[i] == ' ') i++;
-        if (i < len && line[i] == '"') {
-            quoted = 1;
-            i++;
-            int closed = 0;
-            while (i < len) {
-                if (line[i] == '"') {
-                    if (i + 1 < len && line[i + 1] == '"') {
-                        out[w++] = '"';
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    closed = 1;
-                    break;
-                }
-                out[w++] = line[i++];
-            }
-            if (!closed) *stray = 1;
-            /* anything between the closing quote and the comma is out of place: dropped */
-            while (i < len && line[i] != ',') {
-                if (line[i] != ' ') *stray = 1;
-                i++;
-            }
-        } else {
-            while (i < len && line[i] != ',') {
-                if (line[i] == '"') *stray = 1;
-                else out[w++] = line[i];
-                i++;
-            }
-            while (w > start && out[w - 1] == ' ') w--;
-        }
-        out[w++] = '\0';
-        char *v = out + start;
-        int null = !quoted && (v[0] == '\0' || strcmp(v, "-0-") == 0);
-        if (quoted && strcmp(v, "-0- ") == 0) null = 1;
-        if (nf < maxf) f[nf] = null ? NULL : v;
-        nf++;
-        if (i >= len) break;
-        i++; /* the comma */
-    }
-    return nf;
-}
-
-/* Replace what JSON text cannot carry as it is: control bytes become spaces, bytes of
- * ill-formed UTF-8 become '?'. Well-formed non-ASCII text is kept (the files are ASCII; it is
- * warned about). Sets *non_ascii / *bad when found. */
-static void clean_text(char *s, int *non_ascii, int *bad) {
-    for (unsigned char *p = (unsigned char *)s; *p;) {
-        if (*p < 0x20 || *p == 0x7f) {
-            *p++ = ' ';
-            *bad = 1;
-        } else if (*p < 0x80) {
-            p++;
-        } else {
-            size_t k = enlace_utf8_seq(p, (size_t)-1);
-            if (k == 0) {
-                *p++ = '?';
-                *bad = 1;
-            } else {
-                p += k;
-                *non_ascii = 1;
-            }
-        }
-    }
-}
-
-typedef void (*row_fn)(ctx *c, const char *file, size_t line, char **f, size_t nf);
-
-/* Read path line by line, calling fn with the fields of each non-empty line (want fields
- * expected: fewer or more is warned about and fn gets what there is). */
-static int read_csv(ctx *c, const char *path, size_t want, row_fn fn, enlace_err *err) {
-    const char *file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return enlace_err_set(err, ENLACE_EIO, "cannot read %s: %s", path, strerror(errno));
-    char *line = NULL, *out = NULL;
-    size_t cap = 0, line_no = 0;
-    ssize_t got;
-    int rc = ENLACE_OK;
-    while ((got = getline(&line, &cap, fp)) >= 0) {
-        line_no++;
-        size_t len = (size_t)got;
-        if (len && line[len - 1] == '\n') len--;
-        if (len && line[len - 1] == '\r') len--;
-        if (len == 1 && line[0] == 0x1a) continue; /* DOS end of file */
-        if (len && line[len - 1] == 0x1a) len--;
-        if (len == 0) continue;
-        if (memchr(line, '\0', len)) {
-            warnf(c, file, line_no, "NUL byte in the line; skipped");
-            continue;
-        }
-        if (len > MAX_LINE) {
-            warnf(c, file, line_no, "line longer than %u bytes; skipped", MAX_LINE);
-            continue;
-        }
-        char *o2 = realloc(out, len + MAX_FIELDS + 2);
-        if (!o2) {
-            rc = enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
-            break;
-        }
-        out = o2;
-        char *f[MAX_FIELDS];
-        int stray = 0, non_ascii = 0, bad = 0;
-        size_t nf = csv_split(line, len, out, f, MAX_FIELDS, &stray);
-        size_t kept = nf < MAX_FIELDS ? nf : MAX_FIELDS;
-        for (size_t i = 0; i < kept; i++)
-            if (f[i]) clean_text(f[i], &non_ascii, &bad);
-        if (stray) warnf(c, file, line_no, "stray or unbalanced quote; fields read as far as they make sense");
-        if (bad) warnf(c, file, line_no, "control bytes or ill-formed UTF-8 replaced");
-        else if (non_ascii) warnf(c, file, line_no, "non-ASCII text (the list is ASCII)");
-        if (nf != want) warnf(c, file, line_no, "%zu fields, expected %zu", nf, want);
-        fn(c, file, line_no, f, kept);
-        if (c->oom) {
-            rc = enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
-            break;
-        }
-    }
-    if (rc == ENLACE_OK && ferror(fp)) rc = enlace_err_set(err, ENLACE_EIO, "cannot read %s: %s", path, strerror(errno));
-    free(line);
-    free(out);
-    fclose(fp);
-    return rc;
 }
 
 /* A positive decimal number (at most 9 digits), else -1. */
@@ -462,6 +322,27 @@ static void alt_row(ctx *c, const char *file, size_t line, char **f, size_t nf) 
         return;
     }
     strlist_add(c, &r->aliases, f[3], strlen(f[3]));
+}
+
+/* import_csv_read's callbacks: a row (non-zero when memory ran out), a warning. */
+static int sdn_cb(void *vc, const char *file, size_t line, char **f, size_t nf) {
+    sdn_row(vc, file, line, f, nf);
+    return ((ctx *)vc)->oom;
+}
+
+static int add_cb(void *vc, const char *file, size_t line, char **f, size_t nf) {
+    add_row(vc, file, line, f, nf);
+    return ((ctx *)vc)->oom;
+}
+
+static int alt_cb(void *vc, const char *file, size_t line, char **f, size_t nf) {
+    alt_row(vc, file, line, f, nf);
+    return ((ctx *)vc)->oom;
+}
+
+static void csv_warn(void *vc, const char *file, size_t line, const char *msg) {
+    ctx *c = vc;
+    if (c->warn) c->warn(c->warn_ctx, file, line, msg);
 }
 
 /* ---- country names (as OFAC writes them) to ISO 3166-1 alpha-2 ---------------------------------- */
@@ -790,7 +671,7 @@ int ofac_import(const char *sdn_path, const char *add_path, const char *alt_path
     c.o = o, c.warn = warn, c.warn_ctx = warn_ctx, c.res = res;
     snprintf(c.stamp, sizeof c.stamp, "%sT00:00:00.000Z", o->list_date);
     const char *sdn_file = strrchr(sdn_path, '/') ? strrchr(sdn_path, '/') + 1 : sdn_path;
-    int rc = read_csv(&c, sdn_path, 12, sdn_row, err);
+    int rc = import_csv_read(sdn_path, 12, sdn_cb, csv_warn, &c, err);
     if (rc == ENLACE_OK) {
         /* one row per ent_num: a repeated one is odd, the first is kept */
         size_t *order = malloc((c.n_sdn ? c.n_sdn : 1) * sizeof *order);
@@ -826,8 +707,8 @@ int ofac_import(const char *sdn_path, const char *add_path, const char *alt_path
             c.by_name = order;
         }
     }
-    if (rc == ENLACE_OK && alt_path) rc = read_csv(&c, alt_path, 5, alt_row, err);
-    if (rc == ENLACE_OK && add_path) rc = read_csv(&c, add_path, 6, add_row, err);
+    if (rc == ENLACE_OK && alt_path) rc = import_csv_read(alt_path, 5, alt_cb, csv_warn, &c, err);
+    if (rc == ENLACE_OK && add_path) rc = import_csv_read(add_path, 6, add_cb, csv_warn, &c, err);
     for (size_t i = 0; rc == ENLACE_OK && i < c.n_sdn && !c.oom; i++)
         if (c.sdn[i].kept) build_sdn(&c, &c.sdn[i]);
     for (size_t i = 0; rc == ENLACE_OK && i < c.n_add && !c.oom; i++) build_location(&c, &c.add[i]);
