@@ -91,7 +91,9 @@ static int name_ok(const char *name) {
     return 1;
 }
 
-/* Take in one published organization of party; *taken = 1 when it is (now) known under party. */
+/* Take in one published organization of party; *taken = 1 when it is (now) known under party.
+ * Skipped: an identity id known as another party's organization, or naming an object this node
+ * holds from another party's originator. */
 static int take_org(store *s, const char *party, const store_dir_org *o, int64_t now_us, int *taken,
                     enlace_err *err) {
     *taken = 0;
@@ -113,6 +115,16 @@ static int take_org(store *s, const char *party, const store_dir_org *o, int64_t
         *taken = 1;
         return 0;
     }
+    /* an object already on this node under that id, originated by another party: the partner
+     * must not become its originator by publishing the id (store_org_add's claim would move it) */
+    sqlite3_stmt *st = store_cached_stmt(s, "SELECT party FROM origin WHERE id = ?1", err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, lid, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st), foreign = 0;
+    if (src == SQLITE_ROW) foreign = strcmp((const char *)sqlite3_column_text(st, 0), party) != 0;
+    else if (src != SQLITE_DONE) code = store_sqlite_fail(s, err, "directory organization origin");
+    store_stmt_done(st);
+    if (code || foreign) return code;
     char name[sizeof ((store_org *)0)->name];
     snprintf(name, sizeof name, "%s", o->name);
     int clash = 0;

@@ -158,6 +158,22 @@ static void test_take_in_orgs(void **state) {
     assert_non_null(strstr(json, "v2"));
     free(json);
 
+    /* an identity object MX's SSPC put on the node: US publishing its id does not make it US's */
+    store_collection coll;
+    assert_int_equal(store_collection_create(f->s, NULL, "Local", NULL, "local", &coll, &err), 0);
+    const char *sq_id = "identity--77777777-7777-4777-8777-777777777777";
+    const char *sq_body = "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--77777777-7777-4777-8777-777777777777\","
+                          "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"name\":\"Front\"}";
+    store_object_in in = {sq_id, "identity", "2.1", 1, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00", sq_body,
+                          strlen(sq_body), NULL, NULL, 0};
+    store_put_outcome out;
+    assert_int_equal(store_put_objects(f->s, coll.rowid, NULL, &in, 1, NOW_US, &out, &err), 0);
+    assert_int_equal(out.result, STORE_ADDED);
+    const store_dir_org squat[] = {{sq_id, "Front", "{}"}};
+    assert_int_equal(store_directory_take_in(f->s, "US", squat, 1, NULL, 0, NOW_US, &no, NULL, &err), 0);
+    assert_int_equal(no, 0);
+    assert_int_equal(org_named(f->s, "Front", NULL), 0);
+
     /* another party's directory cannot take over US's organizations; the node's own party's is refused */
     assert_int_equal(store_directory_take_in(f->s, "GT", orgs, 2, NULL, 0, NOW_US, &no, NULL, &err), 0);
     assert_int_equal(no, 0);
