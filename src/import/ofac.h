@@ -15,8 +15,9 @@
 typedef struct ofac_options {
     const char *const *programs;   /* keep rows carrying any of these program tags; n = 0: all */
     size_t n_programs;
-    const char *list_date;         /* "YYYY-MM-DD" the list was published; sets created/modified
-                                    * of changed objects (required) */
+    const char *list_date;         /* "YYYY-MM-DD" the list was published (required): created and
+                                    * modified of every object are its midnight UTC; the caller
+                                    * keeps created of ids it already holds (docs/cli.md) */
     const char *tlp_marking_ref;   /* marking-definition id put in object_marking_refs; NULL: none */
     const char *created_by_ref;    /* identity id named as author; NULL: none */
 } ofac_options;
@@ -28,11 +29,14 @@ typedef void (*ofac_warn_fn)(void *ctx, const char *file, size_t line, const cha
 typedef struct ofac_result {
     char **objects;
     size_t n;
-    size_t individuals, entities, locations, threat_actors, relationships, skipped_rows;
+    size_t individuals, entities, locations, threat_actors, relationships;
+    size_t skipped_rows;           /* sdn rows not imported: other programs, vessels, aircraft */
 } ofac_result;
 
 /* Read sdn_path (required) and add_path / alt_path (may be NULL) and build the objects of the
- * rows kept by o->programs. Odd records are reported through warn (may be NULL) with the file
+ * individuals and entities kept by o->programs, in a fixed order (identities and threat-actors
+ * in ent_num order, then locations, then Linked To relationships): the same files and options
+ * give the same bytes. The mapping and the cartel rule are in docs/cli.md "enlace import". Odd records are reported through warn (may be NULL) with the file
  * and line number and skipped or read as far as they make sense; never a crash. Errors:
  * ENLACE_EIO (a file cannot be read), ENLACE_EINVAL (bad options), ENLACE_ENOMEM. *res is freed
  * with ofac_result_free. */
