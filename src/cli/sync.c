@@ -28,7 +28,8 @@ static const char sync_usage[] =
     "\n"
     "options:\n"
     "  --once             one pass per partner, then exit (the default without --interval)\n"
-    "  --partner CC       only this partner\n"
+    "  --partner CC       only this partner (partners without a pull token are skipped\n"
+    "                     otherwise: they only pull from this node)\n"
     "  --interval S       passes every S seconds until interrupted\n"
     "  --page-limit N     objects asked per page (default 500)\n"
     "  --max-page-bytes B largest page body accepted (default 67108864); a larger one fails\n"
@@ -114,6 +115,11 @@ static int one_round(const char *cmd, store *s, const char *only, const fed_opti
     if (json) enlace_buf_puts(&o, "{\"partners\":[");
     for (size_t i = 0; i < n; i++) {
         if (only && strcmp(ps[i].party, only) != 0) continue;
+        if (!only && !ps[i].pull_token[0]) {
+            /* it pulls from us only: nothing to pull from it */
+            if (!json) printf("%s: not pulled (no pull token: 'enlace partner set --token')\n", ps[i].party);
+            continue;
+        }
         fed_report rep;
         fed_sync_partner(s, ps[i].party, fo, &rep, &err);
         if (json) {

@@ -39,7 +39,9 @@ static void run_all(fed_worker *w, store *s) {
         return;
     }
     for (size_t i = 0; i < n && !atomic_load(&w->stop); i++) {
-        if (ps[i].stopped[0]) continue;   /* said once when it stopped; `partner list` shows it */
+        /* a stopped partner was logged when it stopped (`partner list` shows why); one without
+         * a pull token only pulls from us */
+        if (ps[i].stopped[0] || !ps[i].pull_token[0]) continue;
         fed_report rep;
         fed_sync_partner(s, ps[i].party, &w->o, &rep, &err);
         char line[1900];

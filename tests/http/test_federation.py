@@ -133,6 +133,7 @@ class Proxy:
                     return self.reply(200, b'[1, 2, 3]')
                 if mode == "oversized":
                     return self.reply(200, b'{"objects": [], "pad": "' + b"x" * 300000 + b'"}')
+                inject = mode == "inject-invalid"
                 if mode == "reject-cursor" and "added_after" in self.path:
                     return self.reply(400, b'{"title":"bad added_after"}')
                 conn = http.client.HTTPConnection("127.0.0.1", target_port, timeout=30)
@@ -140,6 +141,11 @@ class Proxy:
                 conn.request("GET", self.path, headers=hd)
                 r = conn.getresponse()
                 body = r.read()
+                if inject and r.status == 200:
+                    j = json.loads(body)
+                    j.setdefault("objects", []).append({"type": "indicator", "spec_version": "2.1",
+                                                        "id": new_id("indicator")})
+                    body = json.dumps(j).encode()
                 self.send_response(r.status)
                 for k, v in r.getheaders():
                     if k.lower() in ("content-type", "x-taxii-date-added-first", "x-taxii-date-added-last"):
@@ -161,6 +167,7 @@ class Proxy:
 
         self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.srv.daemon_threads = True
+        self.srv.handle_error = lambda request, address: None   # a client that gave up: expected
         self.port = self.srv.server_address[1]
         self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
         self.thread.start()
@@ -303,12 +310,22 @@ class Federation(unittest.TestCase):
                 self.assertEqual(set(mirror_pairs(self.mx, "us-narcotics")), before, mode)
                 listed = json.loads(self.mx.cli("partner", "list", self.mx.dir, "--json").stdout)["partners"]
                 self.assertTrue(listed[0]["last_error"], listed)
+            # an invalid object in a page is refused (counted, named), the rest is stored
+            proxy.mode = "inject-invalid"
+            bad_one = [marked(indicator(5100), "clear")]
+            self.post(self.us, "narcotics", "dea-analyst", bad_one)
+            r = sync(self.mx)
+            self.assertRegex(r.stdout, r"us-narcotics <- US/%s: \+31 new, 0 known, 0 loop, 1 refused" % self.coll)
+            self.assertIn("refused as invalid: indicator--", r.stdout)
+            self.assertIn("missing required property", r.stdout)
+            self.assertTrue(pairs(bad_one) <= set(mirror_pairs(self.mx, "us-narcotics")))
             # a cursor the partner no longer accepts: the pass starts again from the beginning
             proxy.mode = "reject-cursor"
             parts, _ = sync_json(self.mx)
             m = mirror_report(parts, "us-narcotics")
             self.assertTrue(m["restarted"])
-            self.assertEqual(m["added"], 30)
+            self.assertEqual(m["added"], 0)
+            self.assertGreater(m["known"], 3000)
             proxy.mode = None
             parts, _ = sync_json(self.mx)
             self.assertTrue(parts[0]["ok"])
@@ -383,6 +400,50 @@ class Federation(unittest.TestCase):
             self.assertIn(relay[k]["id"], got, k)
         for k in ("rel_mx", "orcon"):
             self.assertNotIn(relay[k]["id"], got, k)
+
+    # ---- 6 -------------------------------------------------------------------------------------
+
+    def test_6_tombstones_never_taken_in(self):
+        # an id MX purged (review date passed) is never taken in again, from anyone
+        self.mx.add_user("sspc-purger")
+        self.mx.create_collection("Local", alias="local")
+        self.mx.grant("local", "sspc-purger")
+        dead = marked(indicator(9500), "clear", review_by="2021-06-30T00:00:00.000Z")
+        self.post(self.mx, "local", "sspc-purger", [dead])
+        self.mx.cli("purge", self.mx.dir)
+        again = marked(dict(dead), "clear")
+        del again["extensions"]
+        alive = marked(indicator(9501), "clear")
+        self.post(self.us, "narcotics", "dea-analyst", [again, alive])
+        parts, _ = sync_json(self.mx)
+        m = mirror_report(parts, "us-narcotics")
+        self.assertEqual((m["added"], m["refused"]), (1, 1))
+        ids = {i for i, _ in mirror_pairs(self.mx, "us-narcotics")}
+        self.assertNotIn(dead["id"], ids)
+        self.assertIn(alive["id"], ids)
+
+    # ---- 7 -------------------------------------------------------------------------------------
+
+    def test_7_serve_sync_worker(self):
+        # serve's worker pulls on its interval and logs one line per pass; stop is immediate
+        self.mx.stop()
+        self.mx.start("--sync-interval", "1")
+        try:
+            new = [marked(indicator(9700 + n), "clear") for n in range(3)]
+            self.post(self.us, "narcotics", "dea-analyst", new)
+            deadline = time.time() + 20
+            while time.time() < deadline and not pairs(new) <= set(mirror_pairs(self.mx, "us-narcotics")):
+                time.sleep(0.2)
+            self.assertTrue(pairs(new) <= set(mirror_pairs(self.mx, "us-narcotics")))
+            deadline = time.time() + 10
+            while time.time() < deadline and "+3 new" not in self.mx.stderr_text():
+                time.sleep(0.2)
+            self.assertRegex(self.mx.stderr_text(), r"enlace: sync US: ok.*us-narcotics \+3 new")
+        finally:
+            t0 = time.time()
+            self.mx.stop()
+            self.assertLess(time.time() - t0, 5)
+            self.mx.start("--sync-interval", "0")
 
 
 if __name__ == "__main__":
