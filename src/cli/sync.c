@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "fed/fed.h"
 #include "util/buf.h"
+#include "util/secret.h"
 
 static const char sync_usage[] =
     "usage: enlace sync DIR [--once] [--partner CC] [--interval S] [--json]\n"
@@ -213,6 +214,7 @@ int cli_sync(int argc, char **argv) {
     if (partner && !cli_party_ok(partner))
         return cli_usage_error(cmd, "--partner '%s' is not an ISO 3166-1 alpha-2 code (two upper-case letters)", partner);
     fo.node_dir = pos[0];
+    if (enlace_secret_init() != 0) return cli_fail(cmd, "cannot initialise libsodium");
     store *s;
     if ((rc = cli_store_open(cmd, pos[0], &s)) != 0) return rc;
     int ok;
