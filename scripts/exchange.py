@@ -10,9 +10,10 @@ The nodes live in DIR/{mx,us,gt}; their logs in DIR/*.log. Steps (each printed i
   2. partners wired both ways with `enlace partner add` (tokens handed over by this script) and
      agreements: US->MX liaison (max AMBER) and narcotics designations (CLEAR), MX->US arrests
      (GREEN), US->GT designations, MX->GT arrests and MX's mirror of US's liaison collection
-     (a relay offer: ORCON must keep the lab observations from GT);
+     (a relay offer: only what US released to GT without ORCON may flow on);
   3. US imports the OFAC narcotics designations (data/ofac-sdn/, older list then newer) and posts
-     the lab observations and a vetted-only lead (data/exchange/); MX posts an arrest report;
+     the lab observations, a vetted-only lead and a border advisory (data/exchange/); MX posts
+     an arrest report;
   4. `enlace sync DIR --once` on each node (learning the partners' signed directories); US vets
      MX's UIN-7; MX's serve worker (--sync-interval) pulls what that vetting opens; a second round
      of --once passes changes nothing (idempotent);
@@ -125,8 +126,9 @@ class Node:
         self.cli("collection", "grant", self.dir, coll, "--user", user, "--read", *(["--write"] if write else []))
 
     # ---- server ----------------------------------------------------------------------------
-    def start(self, sync_interval=0):
-        args = [self.x.bin, "serve", self.dir, "--listen", "127.0.0.1:0", "--audit-checkpoint", "1"]
+    def start(self, sync_interval=0, port=0):
+        """Serve the node (port 0: a free one) and wait for its listening line."""
+        args = [self.x.bin, "serve", self.dir, "--listen", "127.0.0.1:%d" % port, "--audit-checkpoint", "1"]
         if self.x.has_sync_interval:
             args += ["--sync-interval", str(sync_interval)]
         log = open(self.log_path, "a")
@@ -148,6 +150,20 @@ class Node:
                 break
             time.sleep(0.05)
         raise Fail("node %s did not start (see %s)" % (self.party, self.log_path))
+
+    def restart(self, sync_interval=0):
+        """Stop and serve again on the same port (the partners keep its URL)."""
+        port = int(self.base.rstrip("/").rsplit(":", 1)[1])
+        self.stop()
+        for _ in range(50):
+            try:
+                return self.start(sync_interval, port)
+            except Fail:
+                if self.proc is not None and self.proc.poll() is None:
+                    raise
+                self.proc = None
+                time.sleep(0.2)
+        raise Fail("node %s could not listen again on port %d (see %s)" % (self.party, port, self.log_path))
 
     def stop(self):
         if self.proc is None:
@@ -220,7 +236,7 @@ class Exchange:
         self.tokens = {}          # (puller, source) -> bearer token puller uses on source
         self.sync_results = []    # (label, party, parsed JSON or None, text)
         self.files = {k: os.path.join(self.data, "exchange", k + ".json")
-                      for k in ("us-lab-surveillance", "us-vetted-lead", "mx-arrest-report")}
+                      for k in ("us-lab-surveillance", "us-vetted-lead", "us-border-advisory", "mx-arrest-report")}
         self.objs = {k: load_objects(p) for k, p in self.files.items()}
 
     def check(self, ok, text):
@@ -287,7 +303,7 @@ class Exchange:
         lab observations (and the lead released to MX only) from GT."""
         self.mx.cli("agreement", "set", self.mx.dir, "--partner", "GT", "--collection", "us-liaison",
                     "--max-tlp", "amber")
-        self.say("   agreement: GT may pull MX's us-liaison (MX's mirror of US's liaison) up to TLP:AMBER (relay test)")
+        self.say("   agreement: GT may pull MX's us-liaison (MX's mirror of US's liaison) up to TLP:AMBER (relay rule at work)")
 
     # ---- 3. data ---------------------------------------------------------------------------
     def ofac_lists(self):
@@ -344,6 +360,7 @@ class Exchange:
         self.import_ofac()
         self.push(self.us, "sam.price", "liaison", "us-lab-surveillance")
         self.push(self.us, "sam.price", "liaison", "us-vetted-lead")
+        self.push(self.us, "sam.price", "liaison", "us-border-advisory")
         self.push(self.mx, "ana.ruiz", "arrests", "mx-arrest-report")
 
     # ---- 4. sync ---------------------------------------------------------------------------
@@ -355,7 +372,7 @@ class Exchange:
         except ValueError:
             j = None
         self.sync_results.append((label, node.party, j, r.stdout))
-        for line in self.sync_lines(j, r.stdout):
+        for line in self.sync_lines(j, r.stdout, first=(label == "first")):
             self.say("   %s %s" % (node.party, line))
         if r.returncode != 0:
             raise Fail("enlace sync %s --once exited %d: %s" % (node.party, r.returncode, r.stderr.strip()[-500:]))
@@ -371,7 +388,7 @@ class Exchange:
             return [j]
         return j if isinstance(j, list) else []
 
-    def sync_lines(self, j, text):
+    def sync_lines(self, j, text, first=False):
         if j is None:
             return [l for l in text.splitlines() if l.strip()]
         out = []
@@ -384,8 +401,8 @@ class Exchange:
                 for k in ("known", "loops", "refused", "swept"):
                     if m.get(k):
                         bits.append("%s %s" % (m[k], k))
-                if m.get("restarted"):
-                    bits.append("restarted")
+                if m.get("restarted") and not first:
+                    bits.append("from the start (policy epoch changed)")
                 parts.append("%s: %s" % (m.get("alias") or m.get("collection"), ", ".join(bits)))
             trust = ("trust: tree head %s consistent" % p.get("tree_size")) if p.get("trust_checked") else "trust: not checked"
             status = "ok" if p.get("ok", True) else "FAILED: %s" % p.get("error")
@@ -417,8 +434,7 @@ class Exchange:
         mx = self.mx
         if not self.has_sync_interval:
             raise Fail("enlace serve has no --sync-interval")
-        mx.stop()
-        mx.start(sync_interval=2)
+        mx.restart(sync_interval=2)
         lead = self.objs["us-vetted-lead"][0]["id"]
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -428,11 +444,11 @@ class Exchange:
             time.sleep(0.5)
         else:
             raise Fail("MX's sync worker did not pull the vetted-only lead within %d s (see %s)" % (timeout, mx.log_path))
-        lines = [l.rstrip() for l in open(mx.log_path) if "sync" in l.lower()][-3:]
+        with open(mx.log_path) as f:
+            lines = [l.rstrip() for l in f if l.startswith("enlace: sync")][-2:]
         for l in lines:
             self.say("   MX worker: %s" % l)
-        mx.stop()
-        mx.start(sync_interval=0)
+        mx.restart(sync_interval=0)
 
     # ---- 5. report -------------------------------------------------------------------------
     def holdings(self, node):
@@ -469,6 +485,9 @@ class Exchange:
         mx, gt, us = self.mx, self.gt, self.us
         lab = pairs(self.objs["us-lab-surveillance"])
         lead = pairs(self.objs["us-vetted-lead"])
+        adv = self.objs["us-border-advisory"]
+        adv_orcon = pairs([o for o in adv if o["extensions"][EXT].get("orcon")])
+        adv_free = pairs(adv) - adv_orcon
         arrest = self.objs["mx-arrest-report"]
         report_id = [o["id"] for o in arrest if o["type"] == "report"][0]
         cartel = pairs([o for o in arrest if o["type"] == "threat-actor"])
@@ -477,16 +496,20 @@ class Exchange:
             reads[u] = pairs(mx.read_all("us-liaison", u) or [])
         self.say("   MX, mirror us-liaison: luis.mora (UIN-7) reads %d versions, ana.ruiz (SSPC) %d, kate.doyle (DEA liaison) %d"
                  % (len(reads["luis.mora"]), len(reads["ana.ruiz"]), len(reads["kate.doyle"])))
-        self.check(reads["luis.mora"] == lab | lead, "MX: luis.mora (UIN-7, vetted by US) reads the lab observations and the vetted-only lead")
-        self.check(reads["ana.ruiz"] == lab, "MX: ana.ruiz (SSPC, not vetted) reads the lab observations, not the vetted-only lead")
-        self.check(reads["kate.doyle"] == lab, "MX: kate.doyle (DEA liaison) reads the lab observations, not the vetted-only lead")
+        base = lab | pairs(adv)
+        self.check(reads["luis.mora"] == base | lead, "MX: luis.mora (UIN-7, vetted by US) reads the lab observations, the advisory and the vetted-only lead")
+        self.check(reads["ana.ruiz"] == base, "MX: ana.ruiz (SSPC, not vetted) reads the lab observations and the advisory, not the vetted-only lead")
+        self.check(reads["kate.doyle"] == base, "MX: kate.doyle (DEA liaison) reads the lab observations and the advisory, not the vetted-only lead")
         gt_all = set()
         for coll in ("mx-arrests", "us-designations", "mx-us-liaison"):
             gt_all |= pairs(gt.read_all(coll, "rosa.xoc") or [])
         gt_ids = {i for i, _ in gt_all}
         self.check(report_id not in gt_ids, "GT: no arrest report (GREEN, releasable to US only)")
         self.check(not (lab & gt_all) and not ({i for i, _ in lab} & gt_ids),
-                   "GT: no lab observation (ORCON: MX's node does not relay them)")
+                   "GT: no lab observation (released to MX only, and ORCON)")
+        self.check(not ({i for i, _ in adv_orcon} & gt_ids),
+                   "GT: not the ORCON uplink indicator, though US released it to GT: MX's node does not relay it")
+        self.check(adv_free <= gt_all, "GT: the border advisory (GREEN, released to GT, no ORCON) relayed by MX's node")
         self.check(cartel <= gt_all, "GT: the arrest report's public part (the CLEAR cartel) arrived from MX")
         us_arrests = pairs(us.read_all("mx-arrests", "sam.price") or [])
         self.check(us_arrests == pairs(arrest), "US: sam.price reads MX's whole arrest report (%d objects)" % len(us_arrests))
@@ -522,7 +545,7 @@ class Exchange:
         self.setup()
         step("partners (enlace partner add, both ways) and agreements")
         self.wire()
-        step("data: OFAC designations, lab observations, a vetted-only lead, an arrest report")
+        step("data: OFAC designations, lab observations, a vetted-only lead, a border advisory, an arrest report")
         self.load()
         step("first sync round (enlace sync DIR --once on US, MX, GT)")
         self.sync_round("first")
@@ -534,12 +557,12 @@ class Exchange:
         self.worker_pass()
         step("second sync round: nothing new (re-pulls are idempotent)")
         self.sync_round("second")
-        for label, party, j, _ in self.sync_results:
-            if label != "second":
-                continue
-            for p in self.partner_reports(j):
-                news = sum(m.get("new", m.get("added", 0)) or 0 for m in p.get("mirrors") or [])
-                self.check(news == 0, "%s <- %s: no new object on the second round" % (party, p.get("party") or p.get("partner")))
+        passes = [(party, p) for label, party, j, _ in self.sync_results if label == "second"
+                  for p in self.partner_reports(j)]
+        busy = ["%s <- %s" % (party, p.get("party")) for party, p in passes
+                if any(m.get("added") or m.get("swept") or m.get("restarted") for m in p.get("mirrors") or [])]
+        self.check(len(passes) == 6 and not busy, "second round: %d passes, nothing added, swept or restarted%s"
+                   % (len(passes), (" (but: %s)" % ", ".join(busy)) if busy else ""))
         step("what each node holds, and from whom (enlace holdings)")
         self.print_holdings()
         step("who reads what")

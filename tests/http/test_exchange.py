@@ -117,7 +117,8 @@ class TestExchange(unittest.TestCase):
     def expected(self, vets):
         """mirror alias per node -> expected {(id, version)}."""
         x = self.x
-        src = {("US", "liaison"): ("US", self.file_objs("us-lab-surveillance") + self.file_objs("us-vetted-lead")),
+        src = {("US", "liaison"): ("US", self.file_objs("us-lab-surveillance") + self.file_objs("us-vetted-lead")
+                                   + self.file_objs("us-border-advisory")),
                ("MX", "arrests"): ("MX", self.file_objs("mx-arrest-report"))}
         designations = store_pairs(x.us, "designations")
         self.assertGreater(len(designations), 100, "US imported the OFAC slice")
@@ -150,7 +151,8 @@ class TestExchange(unittest.TestCase):
         x.load()
         # the data as posted: the originators' own collections hold exactly the files
         self.assertEqual(store_pairs(x.us, "liaison"),
-                         xc.pairs(self.file_objs("us-lab-surveillance") + self.file_objs("us-vetted-lead")))
+                         xc.pairs(self.file_objs("us-lab-surveillance") + self.file_objs("us-vetted-lead")
+                                  + self.file_objs("us-border-advisory")))
         self.assertEqual(store_pairs(x.mx, "arrests"), xc.pairs(self.file_objs("mx-arrest-report")))
 
         x.sync_round("first")
@@ -159,10 +161,11 @@ class TestExchange(unittest.TestCase):
         exp1 = self.assertHoldings(set(), "after the first round (no vetting yet)")
         lead = xc.pairs(self.file_objs("us-vetted-lead"))
         self.assertFalse(lead & exp1["MX"]["us-liaison"], "the vetted-only lead must wait for a vetting")
-        self.assertEqual(len(exp1["MX"]["us-liaison"]), 7, "the 7 lab observation versions")
+        self.assertEqual(len(exp1["MX"]["us-liaison"]), 9, "the 7 lab observation versions and the 2 advisories")
         self.assertEqual(len(exp1["US"]["mx-arrests"]), 4)
         self.assertEqual(len(exp1["GT"]["mx-arrests"]), 1, "GT: only the CLEAR cartel")
-        self.assertEqual(exp1["GT"]["mx-us-liaison"], set(), "ORCON / releasable to MX only: nothing relayed")
+        self.assertEqual({i.split("--")[0] for i, _ in exp1["GT"]["mx-us-liaison"]}, {"note"},
+                         "relayed to GT: the advisory without ORCON only")
 
         x.liaison_and_grants()
         x.vet_uin7()
