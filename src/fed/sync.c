@@ -457,7 +457,7 @@ static int run_pass(pass *ps, enlace_err *err) {
         if (strcmp(m.epoch, epoch) != 0) {
             if ((code = store_mirror_restart(ps->s, m.coll_rowid, epoch, err)) || (code = mirror_reload(ps, &m, err)))
                 break;
-            mr->restarted = 1;
+            mr->restarted = m.pass > 2;  /* a new mirror's first pass is no restart */
         }
         code = pull_collection(ps, &m, epoch, mr, err);
     }

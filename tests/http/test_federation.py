@@ -232,6 +232,7 @@ class Federation(unittest.TestCase):
         m = mirror_report(parts, "us-narcotics")
         self.assertEqual(m["added"], 20 * 3 + 5 + 1, (parts, r.stderr))
         self.assertGreaterEqual(m["pages"], (20 * 3 + 6) // 7)
+        self.assertFalse(m["restarted"])                             # a new mirror's first pass
         want = pairs(objs[:-1])
         got = mirror_pairs(self.mx, "us-narcotics")
         self.assertEqual(len(got), len(want))                        # nothing twice
@@ -310,6 +311,18 @@ class Federation(unittest.TestCase):
                 self.assertEqual(set(mirror_pairs(self.mx, "us-narcotics")), before, mode)
                 listed = json.loads(self.mx.cli("partner", "list", self.mx.dir, "--json").stdout)["partners"]
                 self.assertTrue(listed[0]["last_error"], listed)
+            # partner down (nothing listens): bounded retries, one line, nothing changed
+            self.mx.cli("partner", "set", self.mx.dir, "--party", "US", "--url",
+                        "http://127.0.0.1:%d/api/" % self.free_port())
+            t0 = time.time()
+            r = sync(self.mx, "--retries", "1", check=False)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            lines = [l for l in r.stderr.splitlines() if l.strip()]
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertRegex(lines[0], r"US: .*(onnect|refused)")
+            self.assertLess(time.time() - t0, 15)
+            self.assertEqual(set(mirror_pairs(self.mx, "us-narcotics")), before)
+            self.mx.cli("partner", "set", self.mx.dir, "--party", "US", "--url", proxy.api())
             # an invalid object in a page is refused (counted, named), the rest is stored
             proxy.mode = "inject-invalid"
             bad_one = [marked(indicator(5100), "clear")]
@@ -333,6 +346,13 @@ class Federation(unittest.TestCase):
         finally:
             self.mx.cli("partner", "set", self.mx.dir, "--party", "US", "--url", self.us.api)
             proxy.close()
+
+    @staticmethod
+    def free_port():
+        import socket
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            return so.getsockname()[1]
 
     # ---- 4 -------------------------------------------------------------------------------------
 
