@@ -14,9 +14,7 @@
 
 #include "client/client.h"
 #include "fed/fed.h"
-#include "stix/marking.h"
-#include "stix/span.h"
-#include "stix/validate.h"
+#include "fed/page.h"
 #include "util/clock.h"
 
 void fed_options_default(fed_options *o) {
@@ -152,82 +150,7 @@ static const char *member_str(json_object *o, const char *k) {
                                                                                             : NULL;
 }
 
-/* ---- one page ------------------------------------------------------------------------------ */
-
-/* Validate the page's objects like a POST (routes.c handle_post): each must be a STIX object
- * stix_validate accepts with readable markings; its text is kept minified. in gets the k valid
- * ones; *bad counts the others, note gets the first reason. Buffers are owned by pg. */
-typedef struct page {
-    stix_meta *meta;
-    stix_marking *marks;
-    store_object_in *in;
-    char *text;
-    size_t k, bad;
-} page;
-
-static void page_free(page *pg) {
-    free(pg->meta);
-    free(pg->marks);
-    free(pg->in);
-    free(pg->text);
-    memset(pg, 0, sizeof *pg);
-}
-
-static int page_build(const client_response *resp, json_object *root, page *pg, char *note, size_t note_n,
-                      enlace_err *err) {
-    memset(pg, 0, sizeof *pg);
-    json_object *arr;
-    if (!json_object_object_get_ex(root, "objects", &arr)) return 0; /* an empty page omits it */
-    if (!json_object_is_type(arr, json_type_array))
-        return enlace_err_set(err, ENLACE_EUNPROC, "malformed response ('objects' is not a list)");
-    size_t n = json_object_array_length(arr);
-    stix_span *spans = calloc(n ? n : 1, sizeof *spans);
-    pg->meta = calloc(n ? n : 1, sizeof *pg->meta);
-    pg->marks = calloc(n ? n : 1, sizeof *pg->marks);
-    pg->in = calloc(n ? n : 1, sizeof *pg->in);
-    pg->text = malloc(resp->body_len + 1);
-    if (!spans || !pg->meta || !pg->marks || !pg->in || !pg->text) {
-        free(spans);
-        page_free(pg);
-        return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
-    }
-    size_t n_spans = 0, used = 0;
-    if (stix_envelope_spans(resp->body, resp->body_len, spans, n, &n_spans) != 0 || n_spans != n) {
-        free(spans);
-        page_free(pg);
-        return enlace_err_set(err, ENLACE_EUNPROC, "malformed response (objects not found in the text)");
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_object *el = json_object_array_get_idx(arr, i);
-        char reason[512];
-        stix_meta *mt = &pg->meta[pg->k];
-        stix_marking *mk = &pg->marks[pg->k];
-        memset(mk, 0, sizeof *mk);
-        int ok = 0;
-        if (!json_object_is_type(el, json_type_object))
-            snprintf(reason, sizeof reason, "element %zu of 'objects' is not a JSON object", i);
-        else if (stix_validate(el, mt, reason, sizeof reason) != 0) ;
-        else if (stix_marking_extract(el, mk, reason, sizeof reason) != 0) ;
-        else ok = 1;
-        if (!ok) {
-            if (pg->bad++ == 0) {
-                const char *id = json_object_is_type(el, json_type_object) ? member_str(el, "id") : NULL;
-                snprintf(note, note_n, "%.100s: %.140s", id ? id : "(no id)", reason);
-            }
-            continue;
-        }
-        size_t mlen = stix_json_minify(resp->body + spans[i].off, spans[i].len, pg->text + used);
-        int is_md = strcmp(mt->type, "marking-definition") == 0;
-        pg->in[pg->k] = (store_object_in){mt->id, mt->type, mt->spec_version, mt->has_version, mt->version,
-                                          mt->version_key, pg->text + used, mlen,
-                                          mt->created_by_ref[0] ? mt->created_by_ref : NULL, mk,
-                                          is_md ? stix_marking_definition_tlp(el) : STIX_TLP_NONE};
-        used += mlen;
-        pg->k++;
-    }
-    free(spans);
-    return 0;
-}
+/* ---- one collection ------------------------------------------------------------------------ */
 
 /* Re-read mirror m from the store (after a conflict or a restart). */
 static int mirror_reload(pass *ps, store_mirror *m, enlace_err *err) {
@@ -277,8 +200,8 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
             continue;
         }
         if (r != REQ_OK) return err ? err->code : ENLACE_ENET;
-        page pg;
-        int code = page_build(&resp, root, &pg, mr->note, sizeof mr->note, err);
+        fed_page pg;
+        int code = fed_page_build(&resp, root, &pg, mr->note, sizeof mr->note, err);
         json_object *more_o = NULL, *next_o = NULL;
         int more = json_object_object_get_ex(root, "more", &more_o) && json_object_get_boolean(more_o);
         char new_next[512] = "";
@@ -296,7 +219,7 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
         }
         store_rx_result *res = calloc(pg.k ? pg.k : 1, sizeof *res);
         if (!res) {
-            page_free(&pg);
+            fed_page_free(&pg);
             json_object_put(root);
             client_response_free(&resp);
             return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
@@ -319,7 +242,7 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
             snprintf(m->cursor, sizeof m->cursor, "%s", cursor);
         }
         free(res);
-        page_free(&pg);
+        fed_page_free(&pg);
         json_object_put(root);
         client_response_free(&resp);
         if (code == ENLACE_ECONFLICT && ++conflicts <= 3) {
