@@ -218,11 +218,14 @@ static int has_word(const char *s, const char *word) {
     return 0;
 }
 
-/* The cartel rule (docs/cli.md): an entity whose name or an alias has the word CARTEL or
+/* The cartel rule (docs/cli.md): an entity of a narcotics or transnational-crime program
+ * (SDNTK, SDNT, ILLICIT-DRUGS-EO14059, TCO) whose name or an alias has the word CARTEL or
  * ORGANIZATION, whose remarks say "Criminal Organization", or whose name is a Spanish gang name
  * "LOS <...>" / "CLAN <...>" without the comma or period of a company name. */
 static int is_cartel(const sdn_rec *r) {
-    if (r->type) return 0;
+    static const char *const criminal[] = {"SDNTK", "SDNT", "ILLICIT-DRUGS-EO14059", "TCO"};
+    ofac_options crim = {criminal, sizeof criminal / sizeof *criminal, NULL, NULL, NULL};
+    if (r->type || !program_kept(&crim, r->programs)) return 0;
     if (has_word(r->name, "CARTEL") || has_word(r->name, "ORGANIZATION")) return 1;
     for (size_t i = 0; i < r->aliases.n; i++)
         if (has_word(r->aliases.v[i], "CARTEL") || has_word(r->aliases.v[i], "ORGANIZATION")) return 1;

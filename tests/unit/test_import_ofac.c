@@ -285,6 +285,41 @@ static void test_odd_records(void **state) {
     ofac_result_free(&r);
 }
 
+/* The cartel rule: only entities of narcotics / transnational-crime programs become threat
+ * actors, whatever their name says; gang names without a company's comma count. */
+static void test_cartel_rule(void **state) {
+    (void)state;
+    static const char sdn[] =
+        "200,\"ATOMIC ENERGY ORGANIZATION OF IRAN\",-0- ,\"NPWMD] [IFSR\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n"
+        "201,\"LOS ZETAS\",-0- ,\"SDNTK] [TCO\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n"
+        "202,\"LOS ALAMOS TRADING, S.A.\",-0- ,\"SDNTK\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n"
+        "203,\"CARTEL, Juan\",\"individual\",\"SDNTK\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n"
+        "204,\"LA EMPRESA\",-0- ,\"ILLICIT-DRUGS-EO14059\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"
+        "\"Target Type Criminal Organization; a.k.a. 'LE'.\"\r\n"
+        "205,\"NORTE HOLDINGS\",-0- ,\"SDNTK\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"a.k.a. 'NORTH CARTEL'.\"\r\n\x1a";
+    char sp[512];
+    write_file("sdn.csv", sdn, sizeof sdn - 1, sp, sizeof sp);
+    ofac_options o = {NULL, 0, "2024-01-31", NULL, NULL};  /* every program */
+    ofac_result r;
+    enlace_err err;
+    assert_int_equal(ofac_import(sp, NULL, NULL, &o, NULL, NULL, &r, &err), 0);
+    check_valid(&r);
+    assert_int_equal(r.threat_actors, 3);  /* 201, 204, 205 */
+    char id[80], u[37];
+    const long want[] = {201, 204, 205}, not[] = {200, 202, 203};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(id, sizeof id, "ofac-sdn:%ld:threat-actor", want[i]);
+        import_uuid5("73f9bb21-454e-4e93-8258-c4968d1658dd", id, strlen(id), u);
+        snprintf(id, sizeof id, "threat-actor--%s", u);
+        assert_true(has_id(&r, id));
+        snprintf(id, sizeof id, "ofac-sdn:%ld:threat-actor", not[i]);
+        import_uuid5("73f9bb21-454e-4e93-8258-c4968d1658dd", id, strlen(id), u);
+        snprintf(id, sizeof id, "threat-actor--%s", u);
+        assert_false(has_id(&r, id));
+    }
+    ofac_result_free(&r);
+}
+
 /* Random bytes and random mutations of real rows: never a crash (run under ASan by scripts/test),
  * and whatever is built is valid STIX. */
 static void test_fuzz(void **state) {
@@ -400,6 +435,7 @@ int main(void) {
         cmocka_unit_test(test_slice_2021),
         cmocka_unit_test(test_slice_2024_same_ids),
         cmocka_unit_test(test_odd_records),
+        cmocka_unit_test(test_cartel_rule),
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_full_sets),
     };
