@@ -42,6 +42,8 @@ TAXII = "application/taxii+json;version=2.1"
 LISTEN_RE = re.compile(r"^enlace: listening on (http://127\.0\.0\.1:\d+/)")
 EXT = "extension-definition--c05bc01b-2963-4d49-a373-a33e30f35e95"
 VET_UNTIL = "2027-06-30"
+# HSI's identity id, fixed so that data/exchange/ may name it (created_by_ref) on every node
+HSI_ID = "identity--3f6c1b0e-8d2a-4c5e-9b7f-1a2d3c4e5f60"
 
 
 class Fail(Exception):
@@ -257,7 +259,7 @@ class Exchange:
         mx.cli("org", "add", mx.dir, "FGR", "--description", "attorney general's office")
         mx.add_user("ana.ruiz", "analyst", "SSPC")
         mx.add_user("luis.mora", "approver", "UIN-7")
-        us.cli("org", "add", us.dir, "HSI", "--description", "homeland-security investigations")
+        us.cli("org", "add", us.dir, "HSI", "--identity", HSI_ID, "--description", "homeland-security investigations")
         us.cli("org", "add", us.dir, "NORTHCOM", "--description", "northern command (surveillance on its own side)")
         us.add_user("sam.price", "analyst", "HSI")
         gt.add_user("rosa.xoc", "analyst", "PNC")
