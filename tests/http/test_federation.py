@@ -251,6 +251,7 @@ class Federation(unittest.TestCase):
         self.assertEqual(pairs(items), want)
         r = self.mx.post_envelope("us-narcotics", [indicator(1)], user="sspc-analyst")
         self.assertEqual(r.status_code, 403, r.text)
+        self.assertIn("read-only mirror of partner US", r.text)
 
     # ---- 2 -------------------------------------------------------------------------------------
 
