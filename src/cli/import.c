@@ -361,9 +361,10 @@ static int import_ofac(int argc, char **argv) {
     if (rc >= 0) return rc;
     int tlp = a.tlp ? cli_tlp_parse(a.tlp, 0) : 0;
     if (tlp < 0 || tlp > 4) return cli_usage_error(cmd, "--tlp '%s' is not clear, green, amber, amber+strict or red", a.tlp);
-    char date[11];
+    char date[11] = "";
+    if (a.list_date && strlen(a.list_date) != 10)
+        return cli_usage_error(cmd, "--list-date '%s' is not a date YYYY-MM-DD", a.list_date);
     if (a.list_date) snprintf(date, sizeof date, "%s", a.list_date);
-    else if (mtime_date(a.pos[1], date) != 0) return cli_fail(cmd, "cannot read %s", a.pos[1]);
     /* the program list */
     const char *plist = a.program ? a.program : "SDNTK,ILLICIT-DRUGS-EO14059";
     char *pbuf = strdup(plist);
@@ -400,6 +401,11 @@ static int import_ofac(int argc, char **argv) {
         store_close(s);
         free(pbuf);
         return cli_fail(cmd, "%s", err.msg);
+    }
+    if (!a.list_date && mtime_date(a.pos[1], date) != 0) {
+        store_close(s);
+        free(pbuf);
+        return cli_fail(cmd, "cannot read %s", a.pos[1]);
     }
     ofac_options o = {progs, n_progs, date, TLP_IDS[tlp], self.identity_id};
     ofac_result res;
