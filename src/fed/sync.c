@@ -172,7 +172,7 @@ static int mirror_reload(pass *ps, store_mirror *m, enlace_err *err) {
 /* Pull remote collection rid into mirror m to its end; sweep after a full pass. */
 static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mirror_report *mr, enlace_err *err) {
     char next[512] = "", after[64] = "";  /* a next token belongs to the query it came with */
-    int cursor_refusals = 0, conflicts = 0;
+    int cursor_refusals = 0, conflicts = 0, empty = 0;
     for (;;) {
         char req[1400];
         snprintf(req, sizeof req, "collections/%s/objects/", m->remote_id);
@@ -241,6 +241,7 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
             }
             snprintf(m->cursor, sizeof m->cursor, "%s", cursor);
         }
+        size_t delivered = pg.k + pg.bad;
         free(res);
         fed_page_free(&pg);
         json_object_put(root);
@@ -253,6 +254,14 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
         }
         if (code) return code;
         if (!more) break;
+        /* "more" with empty pages that move nothing would loop for ever */
+        empty = delivered ? 0 : empty + 1;
+        if (empty >= 3) {
+            char path[512];
+            path_of(ps, req, path, sizeof path);
+            return enlace_err_set(err, ENLACE_ENET, "%s: GET %s: malformed response (more pages announced, none delivered)",
+                                  ps->p->party, path);
+        }
         snprintf(next, sizeof next, "%s", new_next);
     }
     if (m->full_pass) return store_mirror_sweep(ps->s, m, &mr->swept, err);

@@ -129,6 +129,8 @@ class Proxy:
                     return self.reply(500, b"{}")
                 if mode == "malformed":
                     return self.reply(200, b'{"objects": [ {"type": ')
+                if mode == "endless":
+                    return self.reply(200, b'{"more": true}')
                 if mode == "notenvelope":
                     return self.reply(200, b'[1, 2, 3]')
                 if mode == "oversized":
@@ -295,6 +297,7 @@ class Federation(unittest.TestCase):
                                        ("malformed", "malformed response", []),
                                        ("notenvelope", "malformed response", []),
                                        ("oversized", "larger than", ["--max-page-bytes", "100000"]),
+                                       ("endless", "none delivered", []),
                                        ("401", "token", [])]:
                 proxy.mode = mode
                 proxy.hits = 0
