@@ -157,7 +157,7 @@ class Node:
         """Stop and serve again on the same port (the partners keep its URL)."""
         port = int(self.base.rstrip("/").rsplit(":", 1)[1])
         self.stop()
-        for _ in range(50):
+        for _ in range(25):
             try:
                 return self.start(sync_interval, port)
             except Fail:
@@ -165,7 +165,12 @@ class Node:
                     raise
                 self.proc = None
                 time.sleep(0.2)
-        raise Fail("node %s could not listen again on port %d (see %s)" % (self.party, port, self.log_path))
+        # the port went to someone else: a new one, and the partners are told its URL
+        self.start(sync_interval, 0)
+        for n in self.x.nodes:
+            if n is not self:
+                n.cli("partner", "set", n.dir, "--party", self.party, "--url", self.api)
+        return self
 
     def stop(self):
         if self.proc is None:
