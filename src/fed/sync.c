@@ -172,7 +172,7 @@ static int mirror_reload(pass *ps, store_mirror *m, enlace_err *err) {
 /* Pull remote collection rid into mirror m to its end; sweep after a full pass. */
 static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mirror_report *mr, enlace_err *err) {
     char next[512] = "", after[64] = "";  /* a next token belongs to the query it came with */
-    int cursor_refusals = 0, conflicts = 0, empty = 0;
+    int cursor_refusals = 0, conflicts = 0, stalled = 0;
     for (;;) {
         char req[1400];
         snprintf(req, sizeof req, "collections/%s/objects/", m->remote_id);
@@ -224,7 +224,8 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
             client_response_free(&resp);
             return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
         }
-        char cursor[64];
+        char cursor[64], before[64];
+        snprintf(before, sizeof before, "%s", m->cursor);
         snprintf(cursor, sizeof cursor, "%s", resp.date_added_last[0] ? resp.date_added_last : m->cursor);
         code = store_mirror_put_page(ps->s, m, pg.in, pg.k, cursor, enlace_clock_now_us(), res, err);
         if (code == 0) {
@@ -241,7 +242,7 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
             }
             snprintf(m->cursor, sizeof m->cursor, "%s", cursor);
         }
-        size_t delivered = pg.k + pg.bad;
+        int moved = strcmp(cursor, before) != 0;
         free(res);
         fed_page_free(&pg);
         json_object_put(root);
@@ -254,13 +255,14 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
         }
         if (code) return code;
         if (!more) break;
-        /* "more" with empty pages that move nothing would loop for ever */
-        empty = delivered ? 0 : empty + 1;
-        if (empty >= 3) {
+        /* "more" with pages that do not move the cursor (empty, or the same objects again)
+         * would loop for ever */
+        stalled = moved ? 0 : stalled + 1;
+        if (stalled >= 3) {
             char path[512];
             path_of(ps, req, path, sizeof path);
-            return enlace_err_set(err, ENLACE_ENET, "%s: GET %s: malformed response (more pages announced, none delivered)",
-                                  ps->p->party, path);
+            return enlace_err_set(err, ENLACE_ENET, "%s: GET %s: malformed response (more pages announced, none delivered past %s)",
+                                  ps->p->party, path, m->cursor[0] ? m->cursor : "the start");
         }
         snprintf(next, sizeof next, "%s", new_next);
     }
