@@ -315,8 +315,9 @@ int store_policy_epoch(store *s, const char *party, int64_t now_us, char out[STO
         "WHERE a.party = ?1 ORDER BY c.id",
         "SELECT o.identity_id, v.by_party, v.until_us, v.until_us > ?2 FROM vetting v JOIN org o ON o.rowid = v.org "
         "WHERE o.party = ?1 ORDER BY o.identity_id, v.by_party",
+        "SELECT ?1, ifnull((SELECT value FROM meta WHERE key = 'withdrawals'), '0')",
     };
-    static const char *const TAG[] = {"partner", "agreement", "vetting"};
+    static const char *const TAG[] = {"partner", "agreement", "vetting", "withdrawals"};
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     /* one snapshot: a read transaction of our own unless the caller has one open */

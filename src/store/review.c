@@ -117,6 +117,7 @@ int store_purge_due(store *s, int64_t now_us, const char *by, size_t *n_purged, 
         }
         (*n_purged)++;
     }
+    if (*n_purged > 0 && (code = store_withdrawal_bump(s, err))) goto fail;
     if ((code = store_tx_commit(s, err))) goto fail;
     free(items);
     if (ids_out) *ids_out = ids;

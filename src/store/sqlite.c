@@ -1470,7 +1470,9 @@ static int put_envelope(store *s, int64_t coll_rowid, const store_actor *actor,
             CRASH_IF(crash_after > 0 && inserted == crash_after);
         }
     }
-    /* the ids whose latest version's markings changed: each id's versions once */
+    /* the ids whose latest version's markings changed: each id's versions once; partners
+     * re-pull (their access may have narrowed: store_withdrawal_bump) */
+    if (e.n_dirty > 0) code = store_withdrawal_bump(s, err);
     if (e.n_dirty > 1) qsort(e.dirty, e.n_dirty, sizeof *e.dirty, cmp_str);
     for (size_t i = 0; i < e.n_dirty && !code; i++)
         if (i == 0 || strcmp(e.dirty[i], e.dirty[i - 1]) != 0)
@@ -1795,6 +1797,8 @@ int store_delete_object(store *s, const store_query *q, size_t *n_deleted, enlac
     return code;
 }
 
+static int tombstone_if_gone(store *s, const char *id, int64_t orig_org, int64_t now_us, enlace_err *err);
+
 static int delete_object(store *s, const store_query *q, size_t *n_deleted, enlace_err *err) {
     int code;
     /* First what the principal sees of the matched versions (a version it may not see is not
@@ -1862,12 +1866,42 @@ static int delete_object(store *s, const store_query *q, size_t *n_deleted, enla
     sqlite3_bind_int64(st, 1, q->coll_rowid);
     sqlite3_bind_text(st, 2, q->object_id, -1, SQLITE_STATIC);
     if ((code = step_done(s, st, "version flags", err)) ||
-        (code = refresh_latest(s, q->object_id, err)) || (code = tx_commit(s, err))) {
+        (code = refresh_latest(s, q->object_id, err)) ||
+        (code = tombstone_if_gone(s, q->object_id, orig, q->principal->now_us, err)) ||
+        (code = store_withdrawal_bump(s, err)) || (code = tx_commit(s, err))) {
         tx_rollback(s);
         return code;
     }
     *n_deleted = n;
     return 0;
+}
+
+/* Issue 5: a deleted id leaves a tombstone, like a purged one, once no version of it is left
+ * on the node (any collection), so that no partner's copy brings it back. */
+static int tombstone_if_gone(store *s, const char *id, int64_t orig_org, int64_t now_us, enlace_err *err) {
+    sqlite3_stmt *st = store_cached_stmt(s, "SELECT 1 FROM object WHERE id = ?1 LIMIT 1", err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    if (rc == SQLITE_ROW) return 0;
+    if (rc != SQLITE_DONE) return db_fail(s, err, "tombstone check");
+    st = store_cached_stmt(s, "INSERT OR REPLACE INTO tombstone(id, org, party, purged_us, by_who) "
+                              "SELECT ?1, ?2, ifnull((SELECT party FROM org WHERE rowid = ?2), ''), ?3, 'delete'",
+                           err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, orig_org);
+    sqlite3_bind_int64(st, 3, now_us);
+    return step_done(s, st, "tombstone", err);
+}
+
+/* internal.h */
+int store_withdrawal_bump(store *s, enlace_err *err) {
+    sqlite3_stmt *st = store_cached_stmt(s, "INSERT INTO meta(key, value) VALUES ('withdrawals', '1') "
+                                            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                                         err);
+    return st ? step_done(s, st, "withdrawal count", err) : ENLACE_EIO;
 }
 
 /* internal.h: after versions of id were removed from coll inside an open transaction (a

@@ -293,6 +293,34 @@ static void test_epoch(void **state) {
     epoch(f, "GT", gt2);
     assert_string_not_equal(gt, gt2);
 
+    /* a withdrawal (what a partner was served may be gone): a new version with other markings,
+     * then the object deleted -- each moves the epoch, so pullers restart and sweep */
+    const char *body2 = "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
+                        "\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"2020-02-01T00:00:00.000Z\","
+                        "\"object_marking_refs\":[\"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed\"]}";
+    store_object_in in2 = in;
+    in2.version = "2020-02-01T00:00:00.000Z";
+    in2.version_key = "2020-02-01T00:00:00";
+    in2.body = body2;
+    in2.body_len = strlen(body2);
+    stix_marking red;
+    memset(&red, 0, sizeof red);
+    red.tlp = STIX_TLP_RED;
+    in2.marking = &red;
+    assert_int_equal(store_put_objects(f->s, f->coll, NULL, &in2, 1, 11, &out, &err), 0);
+    assert_int_equal(out.result, STORE_ADDED);
+    CHANGED(f, e);
+    policy_principal me;
+    memset(&me, 0, sizeof me);
+    assert_int_equal(store_self(f->s, me.node_party, &me.org, &err), 0);
+    snprintf(me.party, sizeof me.party, "%s", me.node_party);
+    me.now_us = NOW;
+    store_query dq = {.principal = &me, .coll_rowid = f->coll, .object_id = in.id};
+    size_t nd = 0;
+    assert_int_equal(store_delete_object(f->s, &dq, &nd, &err), 0);
+    assert_int_equal(nd, 2);
+    CHANGED(f, e);
+
     /* the agreement removed; the account disabled (partner removed) */
     assert_int_equal(store_agreement_remove(f->s, "US", f->coll, &err), 0);
     CHANGED(f, e);
