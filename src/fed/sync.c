@@ -150,6 +150,36 @@ static const char *member_str(json_object *o, const char *k) {
                                                                                             : NULL;
 }
 
+/* One collection's default TLP as the partner's epoch response gives it. */
+#define MAX_DEFAULTS 256
+typedef struct remote_default {
+    char id[40];
+    int tlp;              /* policy_tlp; POLICY_TLP_NONE for null */
+} remote_default;
+
+/* Read {"collections": [{"id", "default_tlp"}]} of an epoch response into out (at most max);
+ * entries that are not well-formed are skipped. Returns how many were read. */
+static size_t remote_defaults(json_object *root, remote_default *out, size_t max) {
+    json_object *arr = NULL;
+    if (!json_object_object_get_ex(root, "collections", &arr) || !json_object_is_type(arr, json_type_array)) return 0;
+    size_t n = 0, len = json_object_array_length(arr);
+    for (size_t i = 0; i < len && n < max; i++) {
+        json_object *c = json_object_array_get_idx(arr, i), *d = NULL;
+        const char *id = json_object_is_type(c, json_type_object) ? member_str(c, "id") : NULL;
+        if (!id || strlen(id) >= sizeof out[n].id || !json_object_object_get_ex(c, "default_tlp", &d)) continue;
+        int tlp = POLICY_TLP_NONE;
+        if (d != NULL) {
+            if (!json_object_is_type(d, json_type_string)) continue;
+            tlp = policy_tlp_parse(json_object_get_string(d));
+            if (tlp < POLICY_TLP_CLEAR) continue;
+        }
+        snprintf(out[n].id, sizeof out[n].id, "%s", id);
+        out[n].tlp = tlp;
+        n++;
+    }
+    return n;
+}
+
 /* ---- one collection ------------------------------------------------------------------------ */
 
 /* Re-read mirror m from the store (after a conflict or a restart). */
@@ -357,6 +387,10 @@ static int run_pass(pass *ps, enlace_err *err) {
     const char *ep = member_str(root, "epoch");
     int bad = !ep || strlen(ep) != STORE_EPOCH_LEN - 1;
     if (!bad) snprintf(epoch, sizeof epoch, "%s", ep);
+    /* the default TLP of each collection it shares with us: our mirror reads unmarked objects
+     * under the same default (an older partner that sends none leaves mirrors without one) */
+    remote_default defaults[MAX_DEFAULTS];
+    size_t n_defaults = bad ? 0 : remote_defaults(root, defaults, MAX_DEFAULTS);
     json_object_put(root);
     client_response_free(&resp);
     if (bad)
@@ -385,6 +419,11 @@ static int run_pass(pass *ps, enlace_err *err) {
         if ((code = store_mirror_ensure(ps->s, ps->p->party, id, member_str(c, "alias"), member_str(c, "title"), &m,
                                         err)))
             break;
+        for (size_t k = 0; k < n_defaults; k++)
+            if (strcmp(defaults[k].id, m.remote_id) == 0 &&
+                (code = store_collection_set_default_tlp(ps->s, m.coll_rowid, defaults[k].tlp, err)))
+                break;
+        if (code) break;
         snprintf(mr->remote_id, sizeof mr->remote_id, "%s", m.remote_id);
         snprintf(mr->coll_id, sizeof mr->coll_id, "%s", m.coll_id);
         snprintf(mr->alias, sizeof mr->alias, "%s", m.alias);

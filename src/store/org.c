@@ -425,13 +425,14 @@ static void agreement_fill(sqlite3_stmt *st, void *e) {
     store_col_copy(a->coll_id, sizeof a->coll_id, st, 2);
     a->max_tlp = sqlite3_column_int(st, 3);
     a->created_us = sqlite3_column_int64(st, 4);
+    a->default_tlp = sqlite3_column_int(st, 5);
 }
 
 int store_agreement_list(store *s, store_agreement **out, size_t *n, enlace_err *err) {
     if (!s || !out || !n) return enlace_err_set(err, ENLACE_EINVAL, "store: bad agreement list");
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = q(s, "SELECT a.party, a.coll, c.id, a.max_tlp, a.created_us FROM agreement a "
+    sqlite3_stmt *st = q(s, "SELECT a.party, a.coll, c.id, a.max_tlp, a.created_us, c.default_tlp FROM agreement a "
                             "JOIN collection c ON c.rowid = a.coll ORDER BY a.party, a.coll", err);
     if (!st) return ENLACE_EIO;
     return store_collect_rows(s, st, sizeof **out, agreement_fill, (void **)out, n, "agreement list", err);

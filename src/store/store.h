@@ -215,6 +215,7 @@ typedef struct store_agreement {
     char coll_id[40];
     int max_tlp;                   /* policy_tlp: the highest TLP that may flow (RED = no cap) */
     int64_t created_us;
+    int default_tlp;               /* the collection's default TLP (POLICY_TLP_NONE: none) */
 } store_agreement;
 
 /* A sharing agreement: party may pull collection coll_rowid, objects up to max_tlp (issue 5
