@@ -113,6 +113,20 @@ static void strlist_free(strlist *l) {
 }
 
 /* A positive decimal number (at most 9 digits), else -1. */
+/* Make room for one more element in the array *arr of *cap elements of size elem, n in use
+ * (doubling, from 1024). Returns 0, or -1 with c->oom set. */
+static int grow(ctx *c, void **arr, size_t *cap, size_t n, size_t elem) {
+    if (n < *cap) return 0;
+    size_t want = *cap ? 2 * *cap : 1024;
+    void *v = realloc(*arr, want * elem);
+    if (!v) {
+        c->oom = 1;
+        return -1;
+    }
+    *arr = v, *cap = want;
+    return 0;
+}
+
 static long parse_num(const char *s) {
     if (!s || !*s || strlen(s) > 9) return -1;
     long v = 0;
@@ -252,15 +266,7 @@ static void sdn_row(ctx *c, const char *file, size_t line, char **f, size_t nf) 
         warnf(c, file, line, "unknown SDN_Type '%s'; read as an entity", type);
         type = NULL;
     }
-    if (c->n_sdn == c->cap_sdn) {
-        size_t cap = c->cap_sdn ? 2 * c->cap_sdn : 1024;
-        sdn_rec *v = realloc(c->sdn, cap * sizeof *v);
-        if (!v) {
-            c->oom = 1;
-            return;
-        }
-        c->sdn = v, c->cap_sdn = cap;
-    }
+    if (grow(c, (void **)&c->sdn, &c->cap_sdn, c->n_sdn, sizeof *c->sdn)) return;
     sdn_rec *r = &c->sdn[c->n_sdn++];
     memset(r, 0, sizeof *r);
     r->ent = ent;
@@ -290,15 +296,7 @@ static void add_row(ctx *c, const char *file, size_t line, char **f, size_t nf) 
         warnf(c, file, line, "address %ld of ent_num %ld has no country; skipped (a location needs one)", add, ent);
         return;
     }
-    if (c->n_add == c->cap_add) {
-        size_t cap = c->cap_add ? 2 * c->cap_add : 1024;
-        add_rec *v = realloc(c->add, cap * sizeof *v);
-        if (!v) {
-            c->oom = 1;
-            return;
-        }
-        c->add = v, c->cap_add = cap;
-    }
+    if (grow(c, (void **)&c->add, &c->cap_add, c->n_add, sizeof *c->add)) return;
     add_rec *a = &c->add[c->n_add++];
     memset(a, 0, sizeof *a);
     a->ent = ent, a->add = add, a->line = line;
