@@ -34,11 +34,8 @@ typedef struct fixture {
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/enlace-mirror-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/node.db", f->dir);
+    if (test_store_tmp_open("mirror", f->dir, f->path, &f->s) != 0) return -1;
     enlace_err err;
-    if (store_open(f->path, 1, &f->s, &err) != 0) return -1;
     if (!(f->self = test_node_init(f->s, "MX", "SSPC"))) return -1;
     store_collection c;
     if (store_collection_create(f->s, NULL, "Local", NULL, "local", &c, &err) != 0) return -1;

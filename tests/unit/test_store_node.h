@@ -65,6 +65,16 @@ static inline void test_key_of(const char *ts, char *key, size_t n) {
     }
 }
 
+/* A fresh store in a new temporary directory: dir (64 bytes) gets "/tmp/enlace-<name>-XXXXXX"
+ * made by mkdtemp, path (96 bytes) "<dir>/node.db", *s the opened store. 0, or -1. */
+static inline int test_store_tmp_open(const char *name, char dir[64], char path[96], store **s) {
+    snprintf(dir, 64, "/tmp/enlace-%s-XXXXXX", name);
+    if (!mkdtemp(dir)) return -1;
+    snprintf(path, 96, "%s/node.db", dir);
+    enlace_err err;
+    return store_open(path, 1, s, &err) == 0 ? 0 : -1;
+}
+
 /* Remove a test's temporary directory dir (made by mkdtemp). 0, or -1 when rm failed. */
 static inline int test_remove_dir(const char *dir) {
     char cmd[128];

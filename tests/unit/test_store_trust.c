@@ -33,11 +33,8 @@ typedef struct fixture {
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/enlace-trust-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/node.db", f->dir);
+    if (test_store_tmp_open("trust", f->dir, f->path, &f->s) != 0) return -1;
     enlace_err err;
-    if (store_open(f->path, 1, &f->s, &err) != 0) return -1;
     if (!(f->sspc = test_node_init(f->s, "MX", "SSPC"))) return -1;
     if (!(f->uin7 = test_org(f->s, "MX", "UIN-7", 1))) return -1;
     if (!(f->gt_org = test_org(f->s, "GT", "PNC", 0))) return -1;
