@@ -320,7 +320,7 @@ static int store_batch(store *s, int64_t coll, pending *pend, size_t n, counts *
         }
         in[m] = (store_object_in){meta[m].id, meta[m].type, meta[m].spec_version, meta[m].has_version,
                                   meta[m].version, meta[m].version_key, pend[i].body, strlen(pend[i].body),
-                                  meta[m].created_by_ref[0] ? meta[m].created_by_ref : NULL, &mk[m], STIX_TLP_NONE};
+                                  meta[m].created_by_ref[0] ? meta[m].created_by_ref : NULL, &mk[m], STIX_TLP_NONE, NULL};
         idx[m++] = i;
     }
     if (rc == ENLACE_OK && m) rc = store_put_objects(s, coll, NULL, in, m, enlace_clock_now_us(), outs, err);

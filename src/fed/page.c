@@ -14,11 +14,29 @@ static const char *member_str(json_object *o, const char *k) {
                                                                                             : NULL;
 }
 
+/* The party x_enlace_originators names for id (copied into out), or NULL when none or not a
+ * party code. The serving node keys it by the id as it stores it: in lower case. */
+static const char *relayed_from(json_object *root, const char *id, char out[3]) {
+    json_object *map, *v;
+    if (!json_object_object_get_ex(root, "x_enlace_originators", &map) || !json_object_is_type(map, json_type_object))
+        return NULL;
+    char lid[STIX_ID_MAX];
+    size_t n = strlen(id);
+    if (n >= sizeof lid) return NULL;
+    for (size_t i = 0; i <= n; i++) lid[i] = (char)(id[i] >= 'A' && id[i] <= 'Z' ? id[i] + 32 : id[i]);
+    if (!json_object_object_get_ex(map, lid, &v) || !json_object_is_type(v, json_type_string)) return NULL;
+    const char *p = json_object_get_string(v);
+    if (strlen(p) != 2 || p[0] < 'A' || p[0] > 'Z' || p[1] < 'A' || p[1] > 'Z') return NULL;
+    memcpy(out, p, 3);
+    return out;
+}
+
 void fed_page_free(fed_page *pg) {
     free(pg->meta);
     free(pg->marks);
     free(pg->in);
     free(pg->text);
+    free(pg->parties);
     memset(pg, 0, sizeof *pg);
 }
 
@@ -35,7 +53,8 @@ int fed_page_build(const client_response *resp, json_object *root, fed_page *pg,
     pg->marks = calloc(n ? n : 1, sizeof *pg->marks);
     pg->in = calloc(n ? n : 1, sizeof *pg->in);
     pg->text = malloc(resp->body_len + 1);
-    if (!spans || !pg->meta || !pg->marks || !pg->in || !pg->text) {
+    pg->parties = calloc(n ? n : 1, sizeof *pg->parties);
+    if (!spans || !pg->meta || !pg->marks || !pg->in || !pg->text || !pg->parties) {
         free(spans);
         fed_page_free(pg);
         return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
@@ -70,7 +89,8 @@ int fed_page_build(const client_response *resp, json_object *root, fed_page *pg,
         pg->in[pg->k] = (store_object_in){mt->id, mt->type, mt->spec_version, mt->has_version, mt->version,
                                           mt->version_key, pg->text + used, mlen,
                                           mt->created_by_ref[0] ? mt->created_by_ref : NULL, mk,
-                                          is_md ? stix_marking_definition_tlp(el) : STIX_TLP_NONE};
+                                          is_md ? stix_marking_definition_tlp(el) : STIX_TLP_NONE, NULL};
+        pg->in[pg->k].orig_party = relayed_from(root, mt->id, pg->parties[pg->k]);
         used += mlen;
         pg->k++;
     }

@@ -19,6 +19,7 @@ typedef struct fed_page {
     stix_marking *marks;
     store_object_in *in;
     char *text;            /* the valid objects' bytes, minified */
+    char (*parties)[3];    /* in[i].orig_party's storage: the envelope's x_enlace_originators */
     size_t k, bad;
 } fed_page;
 
@@ -26,7 +27,9 @@ typedef struct fed_page {
  * JSON object. An element that is not an object, fails stix_validate or has unreadable handling
  * markings is counted in bad, and the first one is named in note (note_n bytes: "<id>: <reason>");
  * the others become store inputs (markings extracted, body minified, md_tlp set for a
- * marking-definition). A page without "objects" is empty. Returns 0; ENLACE_EUNPROC ("malformed
+ * marking-definition; orig_party from the envelope's x_enlace_originators, the originator party
+ * an enlace partner names for each object it relays from another party). A page without
+ * "objects" is empty. Returns 0; ENLACE_EUNPROC ("malformed
  * response (...)") when "objects" is not a list or cannot be located in the text; ENLACE_ENOMEM.
  * On error pg holds nothing. */
 int fed_page_build(const client_response *resp, json_object *root, fed_page *pg, char *note, size_t note_n,

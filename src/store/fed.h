@@ -120,7 +120,9 @@ typedef enum {
 
 /* Store one page pulled for mirror m, in ONE transaction with the cursor (issue 5 must-have 2):
  * each object as store_put_objects would with actor {partner's node org, from_partner = 1}
- * (created_by_ref naming an organization of the partner's party becomes the originator),
+ * (created_by_ref naming an organization of the partner's party becomes the originator) -- or,
+ * for an object the partner relays from another party that is our partner too (its
+ * orig_party), with that party's node org, as if pulled from that party directly,
  * provenance (party, now_us, m->pass) for added versions and the pass updated for known ones,
  * and then the mirror's cursor set to new_cursor. A crash leaves either all of it or none.
  * results (n entries, may be NULL) gets each object's outcome. ENLACE_ECONFLICT when the

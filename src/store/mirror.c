@@ -215,6 +215,54 @@ static int input_ok(const store_object_in *o, char *id, size_t idn) {
            (!o->has_version || (o->version && o->version_key)) && store_id_lower(o->id, id, idn) == 0;
 }
 
+/* Who puts an object the partner relays from party (its x_enlace_originators): that party's
+ * node organization when the party is a partner of ours too -- so the object gets the
+ * originator it would get pulled from that party directly, and that party's own later versions
+ * are accepted -- else the relaying partner's node organization (issue 5: "the partner's
+ * party"). */
+static int relay_actor(store *s, const store_mirror *m, int64_t actor_org, const char *party, int64_t *org,
+                       enlace_err *err) {
+    *org = actor_org;
+    if (!party || !*party || strcmp(party, m->party) == 0) return 0;
+    store_partner p;
+    int code = store_partner_get(s, party, &p, err);
+    if (code == ENLACE_ENOTFOUND) return 0;
+    if (!code) *org = p.org_rowid;
+    return code;
+}
+
+/* Store todo[0..k) (outs in the same order), one store_put_objects per actor: the relaying
+ * partner's node organization, or that of the party a relayed object comes from. */
+static int put_by_originator(store *s, const store_mirror *m, int64_t actor_org, const store_object_in *todo,
+                             size_t k, int64_t now_us, store_put_outcome *outs, enlace_err *err) {
+    int64_t *org = malloc(k * sizeof *org);
+    size_t *pick = malloc(k * sizeof *pick);
+    store_object_in *sub = malloc(k * sizeof *sub);
+    store_put_outcome *sub_out = malloc(k * sizeof *sub_out);
+    unsigned char *done = calloc(k, 1);
+    int code = !org || !pick || !sub || !sub_out || !done ? enlace_err_set(err, ENLACE_ENOMEM, "store: out of memory") : 0;
+    for (size_t j = 0; j < k && !code; j++) code = relay_actor(s, m, actor_org, todo[j].orig_party, &org[j], err);
+    for (size_t j = 0; j < k && !code; j++) {
+        if (done[j]) continue;
+        size_t n = 0;
+        for (size_t i = j; i < k; i++)
+            if (!done[i] && org[i] == org[j]) {
+                done[i] = 1;
+                pick[n] = i;
+                sub[n++] = todo[i];
+            }
+        store_actor actor = {org[j], 1};
+        if ((code = store_put_objects(s, m->coll_rowid, &actor, sub, n, now_us, sub_out, err))) break;
+        for (size_t i = 0; i < n; i++) outs[pick[i]] = sub_out[i];
+    }
+    free(org);
+    free(pick);
+    free(sub);
+    free(sub_out);
+    free(done);
+    return code;
+}
+
 /* The page inside its open transaction: classify, store the rest in one put, mark provenance. */
 static int put_page(store *s, const store_mirror *m, int64_t actor_org, const store_object_in *objs, size_t n,
                     int64_t now_us, store_rx_result *res, enlace_err *err) {
@@ -248,8 +296,7 @@ static int put_page(store *s, const store_mirror *m, int64_t actor_org, const st
         }
     }
     if (code || k == 0) goto done;
-    store_actor actor = {actor_org, 1};
-    if ((code = store_put_objects(s, m->coll_rowid, &actor, todo, k, now_us, outs, err))) goto done;
+    if ((code = put_by_originator(s, m, actor_org, todo, k, now_us, outs, err))) goto done;
     sqlite3_stmt *st = NULL;
     for (size_t j = 0; j < k && !code; j++) {
         store_rx_result *r = &res[where[j]];

@@ -254,6 +254,10 @@ typedef struct store_object_in {
     int md_tlp;                 /* a marking-definition object: the TLP level it defines
                                  * (stix_marking_definition_tlp), so that later objects that
                                  * reference its id resolve; else STIX_TLP_NONE */
+    const char *orig_party;     /* mirror pages only (store_mirror_put_page): the originator
+                                 * party the partner names for an object it relays from another
+                                 * party (x_enlace_originators); NULL: the partner's own. Ignored
+                                 * by store_put_objects. */
 } store_object_in;
 
 /* Who puts objects on the node (issue 3 "Originator"). */

@@ -523,6 +523,9 @@ typedef struct page_ctx {
     size_t count;
     int64_t first_us, last_us;
     taxii_audit_rec *rec;     /* the versions delivered, for the audit log */
+    enlace_buf *relayed;      /* partner reads of objects: "id":"PARTY" of each version whose
+                               * originator party is not this node's (NULL: not collected) */
+    const char *node_party;
 } page_ctx;
 
 /* store_row_fn: append one row to the response being built, streaming stored text as is. */
@@ -551,6 +554,12 @@ static int page_row(void *ctx, const store_row *row) {
         snprintf(mt, sizeof mt, "application/stix+json;version=%s", row->spec_version);
         enlace_buf_json_str(b, mt);
         enlace_buf_puts(b, "}");
+    }
+    if (p->relayed && row->orig_party && strcmp(row->orig_party, p->node_party) != 0) {
+        if (p->relayed->len) enlace_buf_append(p->relayed, ",", 1);
+        enlace_buf_json_str(p->relayed, row->id);
+        enlace_buf_append(p->relayed, ":", 1);
+        enlace_buf_json_str(p->relayed, row->orig_party);
     }
     p->last_us = row->date_added;
     p->count++;
@@ -599,7 +608,13 @@ static void serve_page_read(taxii_server *srv, store *s, const route *rt, const 
         }
         if (pos > q.after_us) q.after_us = pos;
     }
-    page_ctx p = {rt->kind, &r->body, 0, 0, 0, rec};
+    /* Objects served to a partner node carry, in the envelope's custom property
+     * x_enlace_originators (TAXII 2.1 §3.1: custom properties on resources), the originator
+     * party of each object this node relays from another party, so that the puller keeps the
+     * real originator (issue 5 must-have 2) instead of crediting us. Other clients ignore it. */
+    enlace_buf relayed = ENLACE_BUF_INIT;
+    int want_relayed = rt->kind == R_OBJECTS && (u->roles & STORE_ROLE_PARTNER);
+    page_ctx p = {rt->kind, &r->body, 0, 0, 0, rec, want_relayed ? &relayed : NULL, pr.node_party};
     if (!r->body.p && (r->pb = taxii_page_buf_take(srv)) != NULL && r->pb->p) {
         /* the buffer of an earlier page of some walk: already mapped and large enough */
         r->body = (enlace_buf){r->pb->p, 0, r->pb->cap, 0};
@@ -612,12 +627,21 @@ static void serve_page_read(taxii_server *srv, store *s, const route *rt, const 
     rc = store_query_objects(s, &q, page_row, &p, &more, &err);
     int had_next = f.next != NULL;
     taxii_filter_free(&f);
-    if (rc != 0) return reply_500(srv, r, "object query", &err);
+    if (rc != 0 || relayed.oom) {
+        enlace_buf_free(&relayed);
+        return reply_500(srv, r, "object query", &err);
+    }
     /* T§5.6/§5.8: an object with no version visible under these filters is "not found", the same
      * answer as for a deleted or never-stored one. A page reached through `next` may be empty. */
     if (p.count == 0 && object_id && !had_next) return reply_error(r, 404, "no such object");
     r->status = 200;
     enlace_buf_puts(&r->body, p.count ? "]," : "{");
+    if (relayed.len) {
+        enlace_buf_puts(&r->body, "\"x_enlace_originators\":{");
+        enlace_buf_append(&r->body, relayed.p, relayed.len);
+        enlace_buf_puts(&r->body, "},");
+    }
+    enlace_buf_free(&relayed);
     enlace_buf_printf(&r->body, "\"more\":%s", more ? "true" : "false");
     if (more && p.count) {
         r->keep_pb = 1;  /* the client is expected back for the next page */
@@ -1086,7 +1110,8 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
                                   meta[i].version, meta[i].version_key, minified + used, mlen,
                                   meta[i].created_by_ref[0] ? meta[i].created_by_ref : NULL, NULL,
                                   strcmp(meta[i].type, "marking-definition") == 0 ? stix_marking_definition_tlp(el)
-                                                                                   : STIX_TLP_NONE};
+                                                                                   : STIX_TLP_NONE,
+                                  NULL};
         used += mlen;
         kof[i] = ++k;
     }

@@ -421,12 +421,29 @@ class Federation(unittest.TestCase):
         self.assertTrue(pairs(relay.values()) <= set(mirror_pairs(self.mx, "us-narcotics")))
         self.mx.agreement("GT", "us-narcotics")
         wire(gt, self.mx)
+        wire(gt, self.us)        # GT knows US as a partner (no agreement yet: nothing to pull)
         sync(gt)
         got = {i for i, _ in mirror_pairs(gt, "mx-us-narcotics")}
         for k in ("clear", "rel_gt"):
             self.assertIn(relay[k]["id"], got, k)
         for k in ("rel_mx", "orcon"):
             self.assertNotIn(relay[k]["id"], got, k)
+        # the relayed objects keep their real originator (MX names it in x_enlace_originators),
+        # so US's own later version, pulled from US directly, is accepted, not refused
+        db = sqlite3.connect("file:%s/enlace.db?mode=ro" % gt.dir, uri=True, timeout=30)
+        try:
+            party = db.execute("SELECT party FROM origin WHERE id = ?", (relay["clear"]["id"],)).fetchone()
+        finally:
+            db.close()
+        self.assertEqual(party, ("US",))
+        newer = dict(relay["clear"], modified="2025-01-01T00:00:00.000Z")
+        self.post(self.us, "narcotics", "dea-analyst", [newer])
+        self.us.agreement("GT", "narcotics")
+        parts, _ = sync_json(gt)
+        m = mirror_report(parts, "us-narcotics")
+        self.assertEqual(m["refused"], 0, parts)
+        self.assertIn((newer["id"], newer["modified"]), set(mirror_pairs(gt, "us-narcotics")))
+        sync(self.mx)            # MX takes the newer version too: the next test counts from here
 
     # ---- 6 -------------------------------------------------------------------------------------
 

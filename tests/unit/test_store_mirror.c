@@ -73,7 +73,7 @@ static void mk(obj *o, int n, int v, const char *cbr) {
              "\"2026-01-01T00:00:00Z\"%s%s%s}",
              o->id, o->ver, n, cbr ? ",\"created_by_ref\":\"" : "", cbr ? cbr : "", cbr ? "\"" : "");
     o->in = (store_object_in){o->id, "indicator", "2.1", 1, o->ver, o->key, o->body, strlen(o->body), cbr, NULL,
-                              STIX_TLP_NONE};
+                              STIX_TLP_NONE, NULL};
 }
 
 static store_mirror mirror_now(fixture *f, const char *remote) {

@@ -162,7 +162,7 @@ static void test_take_in_orgs(void **state) {
     const char *sq_body = "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--77777777-7777-4777-8777-777777777777\","
                           "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"name\":\"Front\"}";
     store_object_in in = {sq_id, "identity", "2.1", 1, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00", sq_body,
-                          strlen(sq_body), NULL, NULL, 0};
+                          strlen(sq_body), NULL, NULL, 0, NULL};
     store_put_outcome out;
     assert_int_equal(store_put_objects(f->s, coll.rowid, NULL, &in, 1, NOW_US, &out, &err), 0);
     assert_int_equal(out.result, STORE_ADDED);
