@@ -115,6 +115,7 @@ class Node:
 
     def init(self):
         self.info = self.jcli("init", self.dir, "--party", self.party, "--org", self.org, "--json")
+        self.passwords[self.info["admin_user"]] = self.info["admin_password"]
         return self
 
     def add_user(self, name, role, org):
@@ -602,8 +603,15 @@ def main():
         if not (a.keep and not x.failures):
             x.stop_all()
     if a.keep and not x.failures:
+        pw = os.path.join(x.work, "passwords.json")
+        fd = os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({n.party: n.passwords for n in x.nodes}, f, indent=1)
         for n in x.nodes:
-            print("   %s node %s (pid %d), dir %s" % (n.party, n.base, n.proc.pid, n.dir))
+            print("   %s node %s (pid %d), dir %s; stop it with: kill %d" % (n.party, n.base, n.proc.pid, n.dir, n.proc.pid))
+        print("   users' passwords (and each node's admin's) in %s; e.g. luis.mora on MX:" % pw)
+        print("   curl -sg -u luis.mora:PASSWORD -H 'Accept: %s' '%scollections/us-liaison/objects/?match[version]=all'"
+              % (TAXII, x.mx.api))
     print("\nexchange: %s in %.1f s" % ("all expectations met" if not x.failures else
                                        "%d expectation(s) FAILED" % len(x.failures), time.time() - t0))
     return 0 if not x.failures else 1
