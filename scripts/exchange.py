@@ -253,9 +253,6 @@ class Exchange:
             self.failures.append(text)
         return ok
 
-    def node(self, party):
-        return {n.party: n for n in self.nodes}[party]
-
     # ---- 1. nodes --------------------------------------------------------------------------
     def setup(self):
         mx, us, gt = self.mx, self.us, self.gt
@@ -388,13 +385,8 @@ class Exchange:
 
     @staticmethod
     def partner_reports(j):
-        """The per-partner reports of a sync --json document."""
-        if isinstance(j, dict):
-            for k in ("partners", "passes", "reports"):
-                if isinstance(j.get(k), list):
-                    return j[k]
-            return [j]
-        return j if isinstance(j, list) else []
+        """The per-partner reports of a `sync --json` document ({"partners": [...]})."""
+        return j.get("partners", []) if isinstance(j, dict) else []
 
     def sync_lines(self, j, text, first=False):
         if j is None:
@@ -404,8 +396,7 @@ class Exchange:
             ms = p.get("mirrors") or []
             parts = []
             for m in ms:
-                new = m.get("new", m.get("added", 0))
-                bits = ["%s new" % new]
+                bits = ["%s new" % m.get("added", 0)]
                 for k in ("known", "loops", "refused", "swept"):
                     if m.get(k):
                         bits.append("%s %s" % (m[k], k))
@@ -414,7 +405,7 @@ class Exchange:
                 parts.append("%s: %s" % (m.get("alias") or m.get("collection"), ", ".join(bits)))
             trust = ("trust: tree head %s consistent" % p.get("tree_size")) if p.get("trust_checked") else "trust: not checked"
             status = "ok" if p.get("ok", True) else "FAILED: %s" % p.get("error")
-            out.append("<- %s %s; %s; %s" % (p.get("party") or p.get("partner"), status, trust,
+            out.append("<- %s %s; %s; %s" % (p.get("party"), status, trust,
                                             "; ".join(parts) if parts else "nothing offered"))
         return out
 
@@ -533,7 +524,7 @@ class Exchange:
         last = {}
         for label, party, j, _ in self.sync_results:
             for p in self.partner_reports(j):
-                last[(party, p.get("party") or p.get("partner"))] = p
+                last[(party, p.get("party"))] = p
         for (party, partner), p in sorted(last.items()):
             self.check(bool(p.get("trust_checked")) and p.get("ok", True),
                        "%s checked %s's signed tree head (size %s): consistent with the last one it kept"

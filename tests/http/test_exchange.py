@@ -183,7 +183,7 @@ class TestExchange(unittest.TestCase):
             for p in x.partner_reports(j):
                 self.assertTrue(p.get("ok", True), p)
                 for m in p.get("mirrors") or []:
-                    self.assertEqual(m.get("new", m.get("added", 0)), 0, "%s: second round: %r" % (party, m))
+                    self.assertEqual(m.get("added"), 0, "%s: second round: %r" % (party, m))
                     self.assertFalse(m.get("restarted"), "%s: second round restarted: %r" % (party, m))
                     self.assertFalse(m.get("swept"), "%s: second round swept: %r" % (party, m))
 
