@@ -509,6 +509,10 @@ class Exchange:
         self.check(not ({i for i, _ in adv_orcon} & gt_ids),
                    "GT: not the ORCON uplink indicator, though US released it to GT: MX's node does not relay it")
         self.check(adv_free <= gt_all, "GT: the border advisory (GREEN, released to GT, no ORCON) relayed by MX's node")
+        relayed = [(r.get("originator"), r.get("party")) for r in self.holdings(gt).get("holdings", [])
+                   if r.get("mirror_of") == "MX" and r.get("title", "").startswith("Liaison")]
+        self.check(relayed == [("HSI", "US")], "GT: the relayed advisory keeps its originator, HSI (US), "
+                   "though it came from MX (holdings: %s)" % relayed)
         self.check(cartel <= gt_all, "GT: the arrest report's public part (the CLEAR cartel) arrived from MX")
         us_arrests = pairs(us.read_all("mx-arrests", "sam.price") or [])
         self.check(us_arrests == pairs(arrest), "US: sam.price reads MX's whole arrest report (%d objects)" % len(us_arrests))
