@@ -66,7 +66,9 @@ int store_partner_set_stopped(store *s, const char *party, const char *reason, e
  * agreements (collection id, max TLP), those collections' default TLPs, the vettings of its
  * party's organizations (by whom, until, and whether still in force at now_us, so that an
  * expiry changes it too), its account's disabled flag -- so it changes exactly when one of
- * them changes. out gets STORE_EPOCH_LEN bytes. */
+ * them changes -- and the withdrawal counts of the collections under its agreements (a version
+ * deleted, purged or swept there, or a latest marking changed: internal.h
+ * store_withdrawal_bump), not those of other collections. out gets STORE_EPOCH_LEN bytes. */
 int store_policy_epoch(store *s, const char *party, int64_t now_us, char out[STORE_EPOCH_LEN],
                        enlace_err *err);
 

@@ -50,11 +50,13 @@ int store_id_lower(const char *id, char *out, size_t n);
  * the mirror sweep (mirror.c). */
 int store_object_fix_removed(store *s, int64_t coll_rowid, const char *id, enlace_err *err);
 
-/* Count one withdrawal in meta "withdrawals" (inside the caller's write transaction): objects
- * deleted, purged or swept, or an id's latest markings changed -- anything that may narrow what
- * a partner was served before. The policy epoch (store_policy_epoch) includes the count, so
- * pullers restart and sweep what they may no longer hold (issue 5 must-have 1). sqlite.c. */
-int store_withdrawal_bump(store *s, enlace_err *err);
+/* Count one withdrawal (table withdrawal, inside the caller's write transaction) in collection
+ * coll_rowid (> 0) and, when id (lower case) is not NULL, in every collection holding a version
+ * of id: objects deleted, purged or swept, or an id's latest markings changed -- anything that
+ * may narrow what a partner was served before. The policy epoch (store_policy_epoch) of a
+ * partner includes the counts of the collections under its agreements, so its pullers restart
+ * and sweep what they may no longer hold (issue 5 must-have 1). sqlite.c. */
+int store_withdrawal_bump(store *s, int64_t coll_rowid, const char *id, enlace_err *err);
 
 /* The node's own party (meta "party") into party (POLICY_PARTY_LEN bytes, "" when unset) and
  * its own organization's rowid (the org whose identity_id is meta "identity_id"; 0 when

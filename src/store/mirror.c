@@ -421,7 +421,7 @@ int store_mirror_sweep(store *s, const store_mirror *m, size_t *removed, enlace_
                 code = enlace_err_set(err, ENLACE_ECONFLICT, "store: mirror %s moved on (pass changed)", m->coll_id);
         }
     }
-    if (!code && n_rm > 0) code = store_withdrawal_bump(s, err);
+    if (!code && n_rm > 0) code = store_withdrawal_bump(s, m->coll_rowid, NULL, err);
     if (!code) code = store_tx_commit(s, err);
     if (code) {
         store_tx_rollback(s);

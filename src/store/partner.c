@@ -305,19 +305,20 @@ int store_policy_epoch(store *s, const char *party, int64_t now_us, char out[STO
     if (!s || !party || !out) return enlace_err_set(err, ENLACE_EINVAL, "store: bad policy epoch");
     out[0] = 0;
     /* Deterministic text, in a fixed order: the partner account's state, each agreement
-     * (collection id, max TLP, the collection's default TLP) by collection id, each vetting of
+     * (collection id, max TLP, the collection's default TLP, its withdrawal count) by collection
+     * id -- withdrawals in collections outside its agreements do not move it --, each vetting of
      * an organization of the party (identity, vetting party, until, in force) by identity and
      * party. */
     static const char *const SQL[] = {
         "SELECT ?1, ifnull((SELECT u.disabled FROM partner p JOIN user u ON u.rowid = p.user_rowid "
         "WHERE p.party = ?1), -1)",
-        "SELECT c.id, a.max_tlp, c.default_tlp FROM agreement a JOIN collection c ON c.rowid = a.coll "
+        "SELECT c.id, a.max_tlp, c.default_tlp, ifnull(w.n, 0) FROM agreement a "
+        "JOIN collection c ON c.rowid = a.coll LEFT JOIN withdrawal w ON w.coll = a.coll "
         "WHERE a.party = ?1 ORDER BY c.id",
         "SELECT o.identity_id, v.by_party, v.until_us, v.until_us > ?2 FROM vetting v JOIN org o ON o.rowid = v.org "
         "WHERE o.party = ?1 ORDER BY o.identity_id, v.by_party",
-        "SELECT ?1, ifnull((SELECT value FROM meta WHERE key = 'withdrawals'), '0')",
     };
-    static const char *const TAG[] = {"partner", "agreement", "vetting", "withdrawals"};
+    static const char *const TAG[] = {"partner", "agreement", "vetting"};
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     /* one snapshot: a read transaction of our own unless the caller has one open */

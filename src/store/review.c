@@ -93,7 +93,9 @@ int store_purge_due(store *s, int64_t now_us, const char *by, size_t *n_purged, 
         goto fail;
     for (size_t i = 0; i < n; i++) {
         if (i && strcmp(items[i].id, items[i - 1].id) == 0) continue; /* due in two collections */
-        /* every version in every collection: object_key (coll, id, ...) probed per collection */
+        /* every collection holding it saw a withdrawal; then every version in every collection:
+         * object_key (coll, id, ...) probed per collection */
+        if ((code = store_withdrawal_bump(s, 0, items[i].id, err))) goto fail;
         st = store_cached_stmt(s, "DELETE FROM object WHERE coll IN (SELECT rowid FROM collection) AND id = ?1", err);
         if (!st) goto io;
         sqlite3_bind_text(st, 1, items[i].id, -1, SQLITE_STATIC);
@@ -117,7 +119,6 @@ int store_purge_due(store *s, int64_t now_us, const char *by, size_t *n_purged, 
         }
         (*n_purged)++;
     }
-    if (*n_purged > 0 && (code = store_withdrawal_bump(s, err))) goto fail;
     if ((code = store_tx_commit(s, err))) goto fail;
     free(items);
     if (ids_out) *ids_out = ids;

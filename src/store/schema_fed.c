@@ -16,6 +16,10 @@
  *             runs under, pass = the current pass number (bumped by a restart), full_pass = 1
  *             when the current pass began from the beginning (so at its end what it did not
  *             deliver is no longer served to us and is swept).
+ * withdrawal  per collection: how many withdrawals it saw (a version deleted, purged or swept
+ *             from it, or an id it holds whose latest markings changed); the policy epoch of a
+ *             partner hashes the counts of the collections under its agreements only, so one
+ *             partner's churn does not restart every other partner's pulls.
  * received    provenance: the object version row (object.rowid) received from party at
  *             received_us, and the pass of its mirror that last delivered it (sweep). */
 const char STORE_MIGRATION_FED[] =
@@ -42,6 +46,11 @@ const char STORE_MIGRATION_FED[] =
     "  pass      INTEGER NOT NULL DEFAULT 1,"
     "  full_pass INTEGER NOT NULL DEFAULT 1,"
     "  UNIQUE (party, remote_id)"
+    ");"
+
+    "CREATE TABLE withdrawal ("
+    "  coll INTEGER PRIMARY KEY REFERENCES collection(rowid) ON DELETE CASCADE,"
+    "  n    INTEGER NOT NULL"
     ");"
 
     "CREATE TABLE received ("

@@ -1472,11 +1472,10 @@ static int put_envelope(store *s, int64_t coll_rowid, const store_actor *actor,
     }
     /* the ids whose latest version's markings changed: each id's versions once; partners
      * re-pull (their access may have narrowed: store_withdrawal_bump) */
-    if (e.n_dirty > 0) code = store_withdrawal_bump(s, err);
     if (e.n_dirty > 1) qsort(e.dirty, e.n_dirty, sizeof *e.dirty, cmp_str);
     for (size_t i = 0; i < e.n_dirty && !code; i++)
         if (i == 0 || strcmp(e.dirty[i], e.dirty[i - 1]) != 0)
-            code = refresh_latest(s, e.dirty[i], err);
+            if (!(code = store_withdrawal_bump(s, 0, e.dirty[i], err))) code = refresh_latest(s, e.dirty[i], err);
     dirty_free(&e);
     if (code) {
         tx_rollback(s);
@@ -1868,7 +1867,7 @@ static int delete_object(store *s, const store_query *q, size_t *n_deleted, enla
     if ((code = step_done(s, st, "version flags", err)) ||
         (code = refresh_latest(s, q->object_id, err)) ||
         (code = tombstone_if_gone(s, q->object_id, orig, q->principal->now_us, err)) ||
-        (code = store_withdrawal_bump(s, err)) || (code = tx_commit(s, err))) {
+        (code = store_withdrawal_bump(s, q->coll_rowid, NULL, err)) || (code = tx_commit(s, err))) {
         tx_rollback(s);
         return code;
     }
@@ -1897,11 +1896,27 @@ static int tombstone_if_gone(store *s, const char *id, int64_t orig_org, int64_t
 }
 
 /* internal.h */
-int store_withdrawal_bump(store *s, enlace_err *err) {
-    sqlite3_stmt *st = store_cached_stmt(s, "INSERT INTO meta(key, value) VALUES ('withdrawals', '1') "
-                                            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-                                         err);
-    return st ? step_done(s, st, "withdrawal count", err) : ENLACE_EIO;
+int store_withdrawal_bump(store *s, int64_t coll_rowid, const char *id, enlace_err *err) {
+    sqlite3_stmt *st;
+    int code = 0;
+    if (coll_rowid > 0) {
+        st = store_cached_stmt(s, "INSERT INTO withdrawal(coll, n) VALUES (?1, 1) "
+                                  "ON CONFLICT(coll) DO UPDATE SET n = n + 1", err);
+        if (!st) return ENLACE_EIO;
+        sqlite3_bind_int64(st, 1, coll_rowid);
+        if ((code = step_done(s, st, "withdrawal count", err))) return code;
+    }
+    if (id) {
+        /* object_key (coll, id, ...) probed per collection */
+        st = store_cached_stmt(s, "INSERT INTO withdrawal(coll, n) SELECT DISTINCT coll, 1 FROM object "
+                                  "WHERE coll IN (SELECT rowid FROM collection) AND id = ?1 AND coll <> ?2 "
+                                  "ON CONFLICT(coll) DO UPDATE SET n = n + 1", err);
+        if (!st) return ENLACE_EIO;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, coll_rowid);
+        code = step_done(s, st, "withdrawal count", err);
+    }
+    return code;
 }
 
 /* internal.h: after versions of id were removed from coll inside an open transaction (a

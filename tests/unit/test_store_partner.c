@@ -318,6 +318,30 @@ static void test_epoch(void **state) {
     assert_int_equal(nd, 2);
     CHANGED(f, e);
 
+    /* withdrawals in a collection NOT under US's agreements leave its epoch alone (one
+     * partner's churn elsewhere must not restart US's pulls): a new version with other
+     * markings, then the delete, in "other" */
+    store_object_in o1 = in, o2 = in2;
+    o1.id = o2.id = "indicator--1d7c4a6e-0d39-4e7e-9c55-2a1f1f7b4a10";
+    const char *ob1 = "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--1d7c4a6e-0d39-4e7e-9c55-2a1f1f7b4a10\","
+                      "\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"2020-01-01T00:00:00.000Z\"}";
+    const char *ob2 = "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--1d7c4a6e-0d39-4e7e-9c55-2a1f1f7b4a10\","
+                      "\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"2020-02-01T00:00:00.000Z\","
+                      "\"object_marking_refs\":[\"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed\"]}";
+    o1.body = ob1;
+    o1.body_len = strlen(ob1);
+    o2.body = ob2;
+    o2.body_len = strlen(ob2);
+    assert_int_equal(store_put_objects(f->s, f->other, NULL, &o1, 1, 12, &out, &err), 0);
+    assert_int_equal(out.result, STORE_ADDED);
+    assert_int_equal(store_put_objects(f->s, f->other, NULL, &o2, 1, 13, &out, &err), 0);
+    assert_int_equal(out.result, STORE_ADDED);
+    SAME(f, e);
+    store_query oq = {.principal = &me, .coll_rowid = f->other, .object_id = o1.id};
+    assert_int_equal(store_delete_object(f->s, &oq, &nd, &err), 0);
+    assert_int_equal(nd, 2);
+    SAME(f, e);
+
     /* the agreement removed; the account disabled (partner removed) */
     assert_int_equal(store_agreement_remove(f->s, "US", f->coll, &err), 0);
     CHANGED(f, e);
