@@ -58,12 +58,20 @@ typedef struct ctx {
 static void warnf(ctx *c, const char *file, size_t line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void warnf(ctx *c, const char *file, size_t line, const char *fmt, ...) {
     if (!c->warn) return;
-    char msg[512];
+    char msg[512], shown[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    c->warn(c->warn_ctx, file, line, msg);
+    /* what the file said is quoted in warnings: bytes outside printable ASCII (controls, and
+     * any non-ASCII text, which the list never has) are shown as \xNN, not sent to a terminal */
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && k + 5 < sizeof shown; p++) {
+        if (*p >= 0x20 && *p < 0x7f) shown[k++] = (char)*p;
+        else k += (size_t)snprintf(shown + k, sizeof shown - k, "\\x%02x", *p);
+    }
+    shown[k] = '\0';
+    c->warn(c->warn_ctx, file, line, shown);
 }
 
 static char *dup_or_null(ctx *c, const char *s) {

@@ -285,6 +285,26 @@ static void test_odd_records(void **state) {
     ofac_result_free(&r);
 }
 
+/* What a warning quotes from the file comes out as printable ASCII: other bytes as \xNN
+ * (well-formed UTF-8 such as U+202E or U+0085 survives the CSV reader's cleaning). */
+static void test_warning_escaped(void **state) {
+    (void)state;
+    static const char sdn[] =
+        "\xe2\x80\xae\xc2\x85" "9,\"JUNK\",-0- ,\"SDNTK\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n"
+        "110,\"OK\",-0- ,\"SDNTK\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"Linked To: N\xc3\x89.\"\r\n";
+    char sp[512];
+    write_file("esc.csv", sdn, sizeof sdn - 1, sp, sizeof sp);
+    ofac_result r;
+    static warns w;
+    assert_int_equal(run(sp, NULL, NULL, "2024-01-31", &r, &w), 0);
+    if (!strstr(w.text, "esc.csv:1: ent_num '\\xe2\\x80\\xae\\xc2\\x859' is not a positive number"))
+        fail_msg("unescaped or missing warning:\n%s", w.text);
+    if (!strstr(w.text, "Linked To: N\\xc3\\x89.")) fail_msg("unescaped or missing warning:\n%s", w.text);
+    for (const unsigned char *p = (const unsigned char *)w.text; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p >= 0x7f) fail_msg("byte 0x%02x in warnings:\n%s", *p, w.text);
+    ofac_result_free(&r);
+}
+
 /* The cartel rule: only entities of narcotics / transnational-crime programs become threat
  * actors, whatever their name says; gang names without a company's comma count. */
 static void test_cartel_rule(void **state) {
@@ -435,6 +455,7 @@ int main(void) {
         cmocka_unit_test(test_slice_2021),
         cmocka_unit_test(test_slice_2024_same_ids),
         cmocka_unit_test(test_odd_records),
+        cmocka_unit_test(test_warning_escaped),
         cmocka_unit_test(test_cartel_rule),
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_full_sets),
