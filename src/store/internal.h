@@ -58,6 +58,11 @@ int store_object_fix_removed(store *s, int64_t coll_rowid, const char *id, enlac
  * and sweep what they may no longer hold (issue 5 must-have 1). sqlite.c. */
 int store_withdrawal_bump(store *s, int64_t coll_rowid, const char *id, enlace_err *err);
 
+/* *yes = 1 when identity id lid (lower case) is one a pinned partner's node organization may
+ * take (derived from its key: partner.c key_identity, every variant), whether or not it took
+ * it: a partner's directory must not claim it (trust.c). */
+int store_node_identity_reserved(store *s, const char *lid, int *yes, enlace_err *err);
+
 /* The node's own party (meta "party") into party (POLICY_PARTY_LEN bytes, "" when unset) and
  * its own organization's rowid (the org whose identity_id is meta "identity_id"; 0 when
  * none). org.c. */

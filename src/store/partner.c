@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "stix/time.h"
 #include "store/fed.h"
@@ -29,23 +30,67 @@ static int pubkey_decode(const char *b64, unsigned char key[32]) {
     return len == 32 ? 0 : -1;
 }
 
+/* 1 when text has no control character, space or DEL (a URL or token is one printable word: a
+ * newline would forge `partner list` rows, CR/LF in a token would inject HTTP headers). */
+static int printable_word(const char *t) {
+    for (; *t; t++)
+        if ((unsigned char)*t <= 0x20 || *t == 0x7f) return 0;
+    return 1;
+}
+
 static int url_ok(const char *url) {
-    return url && strlen(url) < STORE_URL_MAX &&
+    return url && strlen(url) < STORE_URL_MAX && printable_word(url) &&
            ((strncmp(url, "http://", 7) == 0 && url[7]) || (strncmp(url, "https://", 8) == 0 && url[8]));
 }
 
+/* The pull token's checks (NULL: none given): a printable word shorter than STORE_TOKEN_MAX. */
+static int token_check(const char *t, enlace_err *err) {
+    if (!t) return 0;
+    if (strlen(t) >= STORE_TOKEN_MAX)
+        return enlace_err_set(err, ENLACE_EINVAL, "store: pull token longer than %d bytes", STORE_TOKEN_MAX - 1);
+    if (!printable_word(t))
+        return enlace_err_set(err, ENLACE_EINVAL, "store: pull token has a space or control character");
+    return 0;
+}
+
 /* The node organization's identity id: "identity--" + a name-based UUID (version nibble 5,
- * RFC 4122 variant) from the SHA-256 of the decoded key, so that the same key always names the
- * same organization. out holds POLICY_IDENTITY_LEN bytes. */
-static void key_identity(const unsigned char key[32], char *out, size_t n) {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, key, 32);
+ * RFC 4122 variant) from the SHA-256 of the decoded key -- variant 0 -- or, for variant v > 0,
+ * of the key followed by the byte v (a fallback when another party's organization holds the
+ * previous one), so that the same key always names the same organizations. out holds
+ * POLICY_IDENTITY_LEN bytes. */
+static void key_identity(const unsigned char key[32], unsigned v, char *out, size_t n) {
+    unsigned char h[crypto_hash_sha256_BYTES], in[33];
+    memcpy(in, key, 32);
+    in[32] = (unsigned char)v;
+    crypto_hash_sha256(h, in, v ? 33 : 32);
     h[6] = (unsigned char)((h[6] & 0x0f) | 0x50);
     h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
     snprintf(out, n,
              "identity--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
              h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13],
              h[14], h[15]);
+}
+
+/* How many identity variants a partner's node organization may take (key_identity). */
+#define NODE_ID_VARIANTS 4
+
+/* internal.h */
+int store_node_identity_reserved(store *s, const char *lid, int *yes, enlace_err *err) {
+    *yes = 0;
+    sqlite3_stmt *st = store_cached_stmt(s, "SELECT pubkey FROM partner", err);
+    if (!st) return ENLACE_EIO;
+    int rc;
+    while (!*yes && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        unsigned char key[32];
+        if (pubkey_decode((const char *)sqlite3_column_text(st, 0), key) != 0) continue;
+        for (unsigned v = 0; v < NODE_ID_VARIANTS && !*yes; v++) {
+            char ident[POLICY_IDENTITY_LEN];
+            key_identity(key, v, ident, sizeof ident);
+            *yes = strcmp(ident, lid) == 0;
+        }
+    }
+    store_stmt_done(st);
+    return 0;
 }
 
 /* ---- rows ------------------------------------------------------------------------------------ */
@@ -94,23 +139,41 @@ int store_partner_list(store *s, store_partner **out, size_t *n, enlace_err *err
 
 /* ---- add ------------------------------------------------------------------------------------- */
 
+/* *taken = 1 when an organization is named name (names compare case-insensitively). */
+static int org_name_taken(store *s, const char *name, int *taken, enlace_err *err) {
+    store_org o;
+    int code = store_org_get(s, name, &o, err);
+    *taken = code == 0 && strcasecmp(o.name, name) == 0;
+    return code == ENLACE_ENOTFOUND ? 0 : code;
+}
+
 /* The partner's node organization: the one already named by the key's identity (a partner
  * removed and added again with the same key), else a new "<PARTY> node" with a minimal STIX 2.1
- * identity marked TLP:CLEAR, as the node's own (cli/init.c). Inside the caller's transaction. */
+ * identity marked TLP:CLEAR, as the node's own (cli/init.c). The name and the key's identity are
+ * reserved for it, but another party's directory (or an admin) may have taken either first: an
+ * identity held by another party's organization moves to the key's next variant
+ * (key_identity), a name taken by any organization becomes "<PARTY> node <8 hex of the
+ * identity>" -- deterministic, and nobody can make the partner's addition fail. Inside the
+ * caller's transaction. */
 static int node_org(store *s, const char *party, const unsigned char key[32], int64_t now_us,
                     store_org *o, enlace_err *err) {
     char ident[POLICY_IDENTITY_LEN];
-    key_identity(key, ident, sizeof ident);
-    int code = store_org_get(s, ident, o, err);
-    if (code == 0) {
-        if (strcmp(o->party, party) != 0)
-            return enlace_err_set(err, ENLACE_ECONFLICT, "store: this key's organization %s belongs to party %s",
-                                  o->name, o->party);
-        return 0;
+    int code = ENLACE_ECONFLICT;
+    for (unsigned v = 0; v < NODE_ID_VARIANTS; v++) {
+        key_identity(key, v, ident, sizeof ident);
+        code = store_org_get(s, ident, o, err);
+        if (code == 0 && strcmp(o->party, party) == 0 && strcmp(o->identity_id, ident) == 0) return 0;
+        if (code == 0) continue;  /* held by another party's organization (or a name): next variant */
+        if (code != ENLACE_ENOTFOUND) return code;
+        break;
     }
-    if (code != ENLACE_ENOTFOUND) return code;
+    if (code != ENLACE_ENOTFOUND)
+        return enlace_err_set(err, ENLACE_ECONFLICT, "store: every identity of this key belongs to another party");
     char name[64], now[TAXII_TIME_LEN], json[512];
     snprintf(name, sizeof name, "%s node", party);
+    int taken = 0;
+    if ((code = org_name_taken(s, name, &taken, err))) return code;
+    if (taken) snprintf(name, sizeof name, "%s node %.8s", party, ident + 10);
     taxii_time_format(now_us, now);
     snprintf(json, sizeof json,
              "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"created\":\"%s\","
@@ -146,13 +209,12 @@ int store_partner_add(store *s, const char *party, const char *url, const char *
         return enlace_err_set(err, ENLACE_EINVAL, "store: party code %s is not two upper-case letters "
                               "(ISO 3166-1 alpha-2)", party ? party : "(none)");
     if (!url_ok(url))
-        return enlace_err_set(err, ENLACE_EINVAL, "store: partner URL %s does not start with http:// or https://",
-                              url ? url : "(none)");
+        return enlace_err_set(err, ENLACE_EINVAL, "store: partner URL is not one word (no spaces or control "
+                              "characters) starting with http:// or https://");
     unsigned char key[32];
     if (pubkey_decode(pubkey, key) != 0)
         return enlace_err_set(err, ENLACE_EINVAL, "store: partner key is not base64 of a 32-byte Ed25519 public key");
-    if (pull_token && strlen(pull_token) >= STORE_TOKEN_MAX)
-        return enlace_err_set(err, ENLACE_EINVAL, "store: pull token longer than %d bytes", STORE_TOKEN_MAX - 1);
+    if (token_check(pull_token, err)) return ENLACE_EINVAL;
     char self_party[POLICY_PARTY_LEN];
     int code = store_self(s, self_party, NULL, err);
     if (code) return code;
@@ -213,11 +275,11 @@ int store_partner_update(store *s, const char *party, const char *url, const cha
     if (!s || !party) return enlace_err_set(err, ENLACE_EINVAL, "store: bad partner update");
     unsigned char key[32];
     if (url && !url_ok(url))
-        return enlace_err_set(err, ENLACE_EINVAL, "store: partner URL %s does not start with http:// or https://", url);
+        return enlace_err_set(err, ENLACE_EINVAL, "store: partner URL is not one word (no spaces or control "
+                              "characters) starting with http:// or https://");
     if (pubkey && pubkey_decode(pubkey, key) != 0)
         return enlace_err_set(err, ENLACE_EINVAL, "store: partner key is not base64 of a 32-byte Ed25519 public key");
-    if (pull_token && strlen(pull_token) >= STORE_TOKEN_MAX)
-        return enlace_err_set(err, ENLACE_EINVAL, "store: pull token longer than %d bytes", STORE_TOKEN_MAX - 1);
+    if (token_check(pull_token, err)) return ENLACE_EINVAL;
     /* ?3 NULL: key unchanged; a changed key drops the trust state (heads of the old key's log). */
     sqlite3_stmt *st = q(s, "UPDATE partner SET url = ifnull(?2, url), "
                             "trust_state = CASE WHEN ?3 IS NOT NULL AND ?3 <> pubkey THEN '' ELSE trust_state END, "

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,12 +75,81 @@ static void test_add_refusals(void **state) {
     store_user u;
     assert_int_equal(store_user_get(f->s, "partner-us", &u, &err), ENLACE_ENOTFOUND);
 
-    /* an organization already named "GT node" (another identity): refused as a whole */
-    assert_true(test_org(f->s, "GT", "GT node", 0) > 0);
-    assert_int_equal(store_partner_add(f->s, "GT", url, KEY_US, NULL, 1, NULL, &err), ENLACE_ECONFLICT);
-    assert_int_equal(store_user_get(f->s, "partner-gt", &u, &err), ENLACE_ENOTFOUND);
+    /* an organization already named "GT node" (another identity): the partner is added all the
+     * same, its node organization under the deterministic fallback "GT node <8 hex>" */
+    int64_t squat = test_org(f->s, "GT", "GT node", 0);
+    assert_true(squat > 0);
     store_partner p;
-    assert_int_equal(store_partner_get(f->s, "GT", &p, &err), ENLACE_ENOTFOUND);
+    assert_int_equal(store_partner_add(f->s, "GT", url, KEY_US, NULL, 1, &p, &err), 0);
+    assert_true(p.org_rowid != squat);
+    store_org o;
+    assert_int_equal(store_org_get_by_rowid(f->s, p.org_rowid, &o, &err), 0);
+    assert_int_equal(strncmp(o.name, "GT node ", 8), 0);
+    assert_int_equal(strlen(o.name), 8 + 8);
+    assert_int_equal(strncmp(o.name + 8, o.identity_id + 10, 8), 0);
+}
+
+/* key_identity of partner.c, variant 0: what a partner's node organization is named by. */
+static void key_ident0(const char *b64, char out[POLICY_IDENTITY_LEN]) {
+    unsigned char key[32], h[crypto_hash_sha256_BYTES];
+    size_t len = 0;
+    assert_int_equal(sodium_base642bin(key, 32, b64, strlen(b64), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    crypto_hash_sha256(h, key, 32);
+    h[6] = (unsigned char)((h[6] & 0x0f) | 0x50);
+    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
+    snprintf(out, POLICY_IDENTITY_LEN,
+             "identity--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13],
+             h[14], h[15]);
+}
+
+/* Another party's organization squatting the name "US node" or the identity derived from US's
+ * key (published by a hostile partner's directory before US was added) cannot make adding US
+ * fail: the name falls back to "US node <8 hex>", the identity to the key's next variant. */
+static void test_add_squatted(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    const char *url = "http://127.0.0.1:8022/api/";
+    char ident[POLICY_IDENTITY_LEN];
+    key_ident0(KEY_US, ident);
+    assert_int_equal(store_org_add(f->s, ident, "Not US", "GT", 0, "{}", 1, NULL, &err), 0);
+    assert_true(test_org(f->s, "GT", "US node", 0) > 0);
+    store_partner p;
+    assert_int_equal(store_partner_add(f->s, "US", url, KEY_US, NULL, 1, &p, &err), 0);
+    store_org o;
+    assert_int_equal(store_org_get_by_rowid(f->s, p.org_rowid, &o, &err), 0);
+    assert_string_equal(o.party, "US");
+    assert_string_not_equal(o.identity_id, ident);
+    assert_int_equal(strncmp(o.name, "US node ", 8), 0);
+    /* deterministic: removed and added again, the same organization */
+    int64_t first = p.org_rowid;
+    assert_int_equal(store_partner_remove(f->s, "US", &err), 0);
+    assert_int_equal(store_partner_add(f->s, "US", url, KEY_US, NULL, 2, &p, &err), 0);
+    assert_int_equal(p.org_rowid, first);
+    /* the id alone squatted: the name stays "CA node" */
+    key_ident0(KEY_US2, ident);
+    assert_int_equal(store_org_add(f->s, ident, "Not CA", "GT", 0, "{}", 1, NULL, &err), 0);
+    assert_int_equal(store_partner_add(f->s, "CA", url, KEY_US2, NULL, 1, &p, &err), 0);
+    assert_int_equal(store_org_get_by_rowid(f->s, p.org_rowid, &o, &err), 0);
+    assert_string_equal(o.name, "CA node");
+    assert_string_not_equal(o.identity_id, ident);
+    /* the reserved identities of pinned partners */
+    int yes = 0;
+    assert_int_equal(store_node_identity_reserved(f->s, ident, &yes, &err), 0);
+    assert_true(yes);
+    assert_int_equal(store_node_identity_reserved(f->s, o.identity_id, &yes, &err), 0);
+    assert_true(yes);
+    assert_int_equal(store_node_identity_reserved(f->s, "identity--00000000-0000-4000-8000-000000000000", &yes, &err), 0);
+    assert_false(yes);
+    /* a URL or token with a space or control character: refused */
+    assert_int_equal(store_partner_add(f->s, "BR", "http://x/\nUS  http://evil/", KEY_US, NULL, 1, NULL, &err), ENLACE_EINVAL);
+    assert_int_equal(store_partner_update(f->s, "US", "http://x/ y", NULL, NULL, &err), ENLACE_EINVAL);
+    assert_int_equal(store_partner_update(f->s, "US", "http://x/\x1b[2J", NULL, NULL, &err), ENLACE_EINVAL);
+    assert_int_equal(store_partner_update(f->s, "US", NULL, NULL, "tok\r\nX-Evil: 1", &err), ENLACE_EINVAL);
+    assert_int_equal(store_partner_update(f->s, "US", NULL, NULL, "tok en", &err), ENLACE_EINVAL);
+    assert_int_equal(store_partner_get(f->s, "US", &p, &err), 0);
+    assert_string_equal(p.url, url);
+    assert_string_equal(p.pull_token, "");
 }
 
 static void test_add_get_update(void **state) {
@@ -419,6 +489,7 @@ static void test_holdings(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_add_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_squatted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_get_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_epoch, setup, teardown),
