@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "audit/checkpoint.h"
+#include "audit/log.h"
 #include "client/client.h"
 #include "fed/audit_source.h"
 #include "fed/fed.h"
 #include "stix/time.h"
+#include "store/audit_store.h"
 #include "util/clock.h"
 
 static int malformed(enlace_err *err, const char *party, const char *what) {
@@ -115,8 +117,74 @@ static int read_payload(json_object *doc, const store_partner *p, store_dir_org 
     return 0;
 }
 
+/* The node's own organization's name and party, for the audit entry. */
+static int node_self(store *s, char *org, size_t org_n, char party[POLICY_PARTY_LEN], enlace_err *err) {
+    store_org *orgs = NULL;
+    size_t n = 0;
+    int rc = store_org_list(s, &orgs, &n, err);
+    if (rc) return rc;
+    rc = enlace_err_set(err, ENLACE_ENOTFOUND, "the node has no organization of its own");
+    for (size_t i = 0; i < n; i++)
+        if (orgs[i].self) {
+            snprintf(org, org_n, "%s", orgs[i].name);
+            snprintf(party, POLICY_PARTY_LEN, "%s", orgs[i].party);
+            rc = 0;
+            enlace_err_clear(err);
+            break;
+        }
+    free(orgs);
+    return rc;
+}
+
+/* Take the directory in and, when its conflicts are news (store_dir_conflicts.changed), append
+ * the audit entry FED_DIRECTORY_CONFLICT_ACTION in the same transaction. */
+static int take_in(store *s, const store_partner *p, const store_dir_org *orgs, size_t no,
+                   const store_dir_vetting *vets, size_t nv, size_t *n_orgs, size_t *n_vettings,
+                   store_dir_conflicts *cf, enlace_err *err) {
+    char org[128], self_party[POLICY_PARTY_LEN];
+    int rc = node_self(s, org, sizeof org, self_party, err);
+    if (rc) return rc;
+    if ((rc = store_audit_begin(s, err))) return rc;
+    int64_t now = enlace_clock_now_us();
+    rc = store_directory_take_in(s, p->party, orgs, no, vets, nv, now, n_orgs, n_vettings, cf, err);
+    if (rc == 0 && cf->n > 0 && cf->changed) {
+        char reason[512], target[64];
+        fed_directory_conflict_describe(cf, reason, sizeof reason);
+        snprintf(target, sizeof target, "directory of %s", p->party);
+        audit_entry e = {now, FED_SYNC_PRINCIPAL, org, self_party, FED_DIRECTORY_CONFLICT_ACTION, "",
+                         p->party, "deny", reason, target, NULL, 0};
+        rc = audit_append_tx(s, &e, NULL, err);
+    }
+    if (rc == 0) rc = store_audit_commit(s, err);
+    else store_audit_rollback(s);
+    return rc;
+}
+
+void fed_directory_conflict_describe(const store_dir_conflicts *cf, char *out, size_t n) {
+    char name[64];
+    size_t k = 0;
+    /* the published name is the partner's word: printable ASCII only, shortened */
+    for (const char *q = cf->first_name; *q && k + 1 < sizeof name; q++)
+        name[k++] = (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f ? *q : '?';
+    name[k] = '\0';
+    if (cf->first_party[0])
+        snprintf(out, n, "%zu published organization%s refused: %s ('%s') is registered here to party %s",
+                 cf->n, cf->n == 1 ? "" : "s", cf->first_id, name, cf->first_party);
+    else
+        snprintf(out, n, "%zu published organization%s refused: %s ('%s') is reserved for a partner's node",
+                 cf->n, cf->n == 1 ? "" : "s", cf->first_id, name);
+}
+
 int fed_directory_pull(store *s, struct client *c, const store_partner *p, size_t *n_orgs, size_t *n_vettings,
                        enlace_err *err) {
+    return fed_directory_pull_ex(s, c, p, n_orgs, n_vettings, NULL, err);
+}
+
+int fed_directory_pull_ex(store *s, struct client *c, const store_partner *p, size_t *n_orgs, size_t *n_vettings,
+                          store_dir_conflicts *conflicts, enlace_err *err) {
+    store_dir_conflicts local;
+    store_dir_conflicts *cf = conflicts ? conflicts : &local;
+    memset(cf, 0, sizeof *cf);
     if (n_orgs) *n_orgs = 0;
     if (n_vettings) *n_vettings = 0;
     if (!s || !c || !p) return enlace_err_set(err, ENLACE_EINVAL, "fed: bad directory pull");
@@ -150,7 +218,7 @@ int fed_directory_pull(store *s, struct client *c, const store_partner *p, size_
         rc = malformed(err, p->party, "its payload is not a JSON object");
     if (rc == 0) rc = read_payload(doc, p, &orgs, &no, &vets, &nv, err);
     if (rc == 0)
-        rc = store_directory_take_in(s, p->party, orgs, no, vets, nv, enlace_clock_now_us(), n_orgs, n_vettings, err);
+        rc = take_in(s, p, orgs, no, vets, nv, n_orgs, n_vettings, cf, err);
     free(orgs);
     free(vets);
     json_object_put(doc);

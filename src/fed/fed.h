@@ -25,7 +25,11 @@ typedef struct fed_options {
     long backoff_max_ms;        /* cap: 10 000 */
     int insecure;               /* 1: do not verify TLS certificates (tests only) */
     const char *cacert;         /* PEM bundle to verify partners with; NULL = system */
-    const char *node_dir;       /* the node's directory (for its key, audit entries); may be NULL */
+    long pass_budget_s;         /* seconds one partner's pass may take before it ends cleanly at a
+                                 * page boundary (cursors kept, the next pass resumes; the report
+                                 * says budget_reached): 300; 0 = no budget */
+    const char *node_dir;       /* the node's directory (for its key, audit entries; its sync.lock
+                                 * serializes passes of one node across processes); may be NULL */
     const atomic_int *cancel;   /* non-NULL: checked between requests and during backoff; when set
                                  * the pass ends ("stopped") with what it committed (the worker's
                                  * stop); NULL = never */
@@ -54,6 +58,9 @@ typedef struct fed_report {
     size_t n_mirrors;
     fed_mirror_report *mirrors;      /* malloc'd (fed_report_free) */
     int retries;                     /* requests retried in the pass */
+    int budget_reached;              /* 1 (with ok): the pass ended at o->pass_budget_s, not at the
+                                      * end of every collection; the next pass goes on from the
+                                      * cursors */
 } fed_report;
 
 void fed_report_free(fed_report *r);
@@ -113,6 +120,20 @@ int fed_trust_failure_record(store *s, const char *party, const char *reason, en
 #define FED_DIRECTORY_MAX_IDENTITY 65536          /* bytes of one published identity */
 int fed_directory_pull(store *s, struct client *c, const store_partner *p, size_t *n_orgs,
                        size_t *n_vettings, enlace_err *err);
+/* The same, and *conflicts (may be NULL) gets the published organizations refused as conflicts
+ * (store_dir_conflicts: an identity id registered here to another party, reserved for a
+ * partner's node, or of an object another party originated). When they are news
+ * (conflicts->changed), an audit entry (action FED_DIRECTORY_CONFLICT_ACTION, principal
+ * FED_SYNC_PRINCIPAL, about p->party, decision "deny", reason
+ * fed_directory_conflict_describe's text, target "directory of <PARTY>") is appended in the
+ * take-in's transaction. The sync pass prints conflicts when n > 0 (the CLI and the worker log
+ * it). */
+#define FED_DIRECTORY_CONFLICT_ACTION "fed-directory-conflict"
+int fed_directory_pull_ex(store *s, struct client *c, const store_partner *p, size_t *n_orgs,
+                          size_t *n_vettings, store_dir_conflicts *conflicts, enlace_err *err);
+/* One line describing conflicts (n > 0) into out (n bytes): how many were refused, the first's
+ * identity id, its published name (printable ASCII, shortened) and the party holding it. */
+void fed_directory_conflict_describe(const store_dir_conflicts *conflicts, char *out, size_t n);
 
 /* Sync worker (worker.c): one thread running a pass with every partner every interval_s
  * seconds, with its own store connection to db_path; each pass's outcome is logged by log_fn

@@ -156,14 +156,31 @@ typedef struct store_dir_vetting {
     int64_t until_us;
 } store_dir_vetting;
 
+/* The published organizations a directory take-in refused as conflicts: identity ids registered
+ * on this node to another party (first come between partners: the operator decides, `org list`
+ * shows the party), ids reserved for a pinned partner's node organization, or ids of objects
+ * another party originated here. */
+typedef struct store_dir_conflicts {
+    size_t n;                              /* how many published organizations were refused */
+    char first_id[POLICY_IDENTITY_LEN];    /* the first one's identity id (lower case) */
+    char first_name[128];                  /* its published name */
+    char first_party[POLICY_PARTY_LEN];    /* the party holding it here ("" for a reserved id) */
+    int changed;                           /* 1 when n / first_id differ from the last report
+                                            * kept for this partner (report and audit it then) */
+} store_dir_conflicts;
+
 /* Take in party's published directory (its signature already checked by the caller), in one
  * transaction: its organizations become known organizations of party (not vouched; a name
- * taken on this node gets " (<PARTY>)" appended; one whose identity id is known under another
- * party is skipped), and the vettings by party are replaced by the published ones (of
- * organizations known here; others skipped). *n_orgs / *n_vettings (may be NULL) get how many
- * were taken in. */
+ * taken on this node, or of the reserved form "<XX> node", gets " (<PARTY>)" appended), and the
+ * vettings by party are replaced by the published ones (of organizations known here; others
+ * skipped). A published organization whose identity id is registered here to another party, is
+ * the key-derived identity of a pinned partner's node (partner.c), or names an object another
+ * party originated here is NOT taken in: it is counted in *conflicts (may be NULL), and for a
+ * partner its summary is kept so that conflicts->changed says whether it is news. *n_orgs /
+ * *n_vettings (may be NULL) get how many were taken in. */
 int store_directory_take_in(store *s, const char *party, const store_dir_org *orgs, size_t n_orgs,
                             const store_dir_vetting *vettings, size_t n_vettings, int64_t now_us,
-                            size_t *taken_orgs, size_t *taken_vettings, enlace_err *err);
+                            size_t *taken_orgs, size_t *taken_vettings, store_dir_conflicts *conflicts,
+                            enlace_err *err);
 
 #endif

@@ -9,7 +9,9 @@
  *             org_rowid, its node organization here), the last pass's time and error, the
  *             trust state (audit/verify.h state text of its log; '' = none seen yet), and
  *             stopped: non-empty = sync stopped for that reason (a failed trust check) until an
- *             admin resumes it. A removed partner's row goes; its mirrors and their objects stay.
+ *             admin resumes it; dir_conflict: the last directory conflict reported ("<n>
+ *             <first identity id>", '' = none; store_directory_take_in reports a change once).
+ *             A removed partner's row goes; its mirrors and their objects stay.
  * mirror      one row per mirror collection (a local read-only collection) of (party, remote
  *             collection): cursor = the partner's X-TAXII-Date-Added-Last of the last committed
  *             page ('' = from the beginning), epoch = the partner's policy epoch the current pass
@@ -34,7 +36,8 @@ const char STORE_MIGRATION_FED[] =
     "  last_pass_us INTEGER NOT NULL DEFAULT 0,"
     "  last_error   TEXT NOT NULL DEFAULT '',"
     "  trust_state  TEXT NOT NULL DEFAULT '',"
-    "  stopped      TEXT NOT NULL DEFAULT ''"
+    "  stopped      TEXT NOT NULL DEFAULT '',"
+    "  dir_conflict TEXT NOT NULL DEFAULT ''"
     ") WITHOUT ROWID;"
 
     "CREATE TABLE mirror ("

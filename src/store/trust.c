@@ -2,6 +2,7 @@
  * trust state of its log (the last signed tree head proved consistent) and the organizations and
  * vettings its signed directory publishes, taken in for this node's own decisions
  * (created_by_ref originators, vetted_only). The "trust and directory" section of store/fed.h. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,11 +92,25 @@ static int name_ok(const char *name) {
     return 1;
 }
 
+/* 1 when name has the form "<XX> node" reserved for partners' node organizations (partner.c). */
+static int name_reserved(const char *name) {
+    return isalpha((unsigned char)name[0]) && isalpha((unsigned char)name[1]) && strcasecmp(name + 2, " node") == 0;
+}
+
+/* Count a refused organization in *c (the first one's id, name and holding party kept). */
+static void conflict_add(store_dir_conflicts *c, const char *lid, const char *name, const char *holder) {
+    if (c->n++ > 0) return;
+    snprintf(c->first_id, sizeof c->first_id, "%s", lid);
+    snprintf(c->first_name, sizeof c->first_name, "%s", name);
+    snprintf(c->first_party, sizeof c->first_party, "%s", holder);
+}
+
 /* Take in one published organization of party; *taken = 1 when it is (now) known under party.
- * Skipped: an identity id known as another party's organization, or naming an object this node
- * holds from another party's originator. */
+ * Refused as a conflict (counted in *c): an identity id known as another party's organization,
+ * reserved for a pinned partner's node, or naming an object this node holds from another
+ * party's originator. */
 static int take_org(store *s, const char *party, const store_dir_org *o, int64_t now_us, int *taken,
-                    enlace_err *err) {
+                    store_dir_conflicts *c, enlace_err *err) {
     *taken = 0;
     char lid[POLICY_IDENTITY_LEN], known_party[POLICY_PARTY_LEN];
     if (!o->identity_id || strncasecmp(o->identity_id, "identity--", 10) != 0 ||
@@ -105,7 +120,10 @@ static int take_org(store *s, const char *party, const store_dir_org *o, int64_t
     int code = org_by_identity(s, lid, &rowid, known_party, err);
     if (code) return code;
     if (rowid) {
-        if (strcmp(known_party, party) != 0) return 0;  /* another party's: a partner speaks only for its own */
+        if (strcmp(known_party, party) != 0) {  /* another party's: a partner speaks only for its own */
+            conflict_add(c, lid, o->name, known_party);
+            return 0;
+        }
         /* known already: its published identity is the current one (the name stays as recorded) */
         sqlite3_stmt *st = store_cached_stmt(s, "UPDATE org SET identity_json = ?2 WHERE rowid = ?1 AND vouched = 0", err);
         if (!st) return ENLACE_EIO;
@@ -115,21 +133,37 @@ static int take_org(store *s, const char *party, const store_dir_org *o, int64_t
         *taken = 1;
         return 0;
     }
+    /* the identity a pinned partner's node organization is (or would be) named by */
+    int reserved = 0;
+    if ((code = store_node_identity_reserved(s, lid, &reserved, err))) return code;
+    if (reserved) {
+        conflict_add(c, lid, o->name, "");
+        return 0;
+    }
     /* an object already on this node under that id, originated by another party: the partner
      * must not become its originator by publishing the id (store_org_add's claim would move it) */
     sqlite3_stmt *st = store_cached_stmt(s, "SELECT party FROM origin WHERE id = ?1", err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_text(st, 1, lid, -1, SQLITE_STATIC);
     int src = sqlite3_step(st), foreign = 0;
-    if (src == SQLITE_ROW) foreign = strcmp((const char *)sqlite3_column_text(st, 0), party) != 0;
-    else if (src != SQLITE_DONE) code = store_sqlite_fail(s, err, "directory organization origin");
+    char holder[POLICY_PARTY_LEN] = "";
+    if (src == SQLITE_ROW) {
+        store_col_copy(holder, sizeof holder, st, 0);
+        foreign = strcmp(holder, party) != 0;
+    } else if (src != SQLITE_DONE) {
+        code = store_sqlite_fail(s, err, "directory organization origin");
+    }
     store_stmt_done(st);
-    if (code || foreign) return code;
+    if (code) return code;
+    if (foreign) {
+        conflict_add(c, lid, o->name, holder);
+        return 0;
+    }
     char name[sizeof ((store_org *)0)->name];
     snprintf(name, sizeof name, "%s", o->name);
-    int clash = 0;
-    if ((code = name_taken(s, name, &clash, err))) return code;
-    if (clash) {  /* a name taken on this node: "<name> (<PARTY>)" */
+    int clash = name_reserved(name);
+    if (!clash && (code = name_taken(s, name, &clash, err))) return code;
+    if (clash) {  /* a name taken on this node, or reserved: "<name> (<PARTY>)" */
         snprintf(name, sizeof name, "%s (%s)", o->name, party);
         if ((code = name_taken(s, name, &clash, err))) return code;
         if (clash) return 0;  /* taken too: skipped */
@@ -139,6 +173,27 @@ static int take_org(store *s, const char *party, const store_dir_org *o, int64_t
     code = store_org_add(s, lid, name, party, 0, o->identity_json ? o->identity_json : "", now_us, NULL, err);
     if (code == 0) *taken = 1;
     return code;
+}
+
+/* Compare the conflicts with the partner's last report (partner.dir_conflict) and keep them:
+ * c->changed = 1 when they differ. Not a partner: changed when any. */
+static int conflicts_keep(store *s, const char *party, store_dir_conflicts *c, enlace_err *err) {
+    char now[POLICY_IDENTITY_LEN + 32] = "", before[POLICY_IDENTITY_LEN + 32] = "";
+    if (c->n) snprintf(now, sizeof now, "%zu %s", c->n, c->first_id);
+    sqlite3_stmt *st = store_cached_stmt(s, "SELECT dir_conflict FROM partner WHERE party = ?1", err);
+    if (!st) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, party, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), code = 0, partner = rc == SQLITE_ROW;
+    if (partner) store_col_copy(before, sizeof before, st, 0);
+    else if (rc != SQLITE_DONE) code = store_sqlite_fail(s, err, "directory conflict");
+    store_stmt_done(st);
+    if (code) return code;
+    c->changed = strcmp(now, before) != 0;
+    if (!partner || !c->changed) return 0;
+    if (!(st = store_cached_stmt(s, "UPDATE partner SET dir_conflict = ?2 WHERE party = ?1", err))) return ENLACE_EIO;
+    sqlite3_bind_text(st, 1, party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+    return store_step_done(s, st, "directory conflict", err);
 }
 
 /* Replace the vettings by party with the published ones of organizations known here (not of
@@ -214,7 +269,11 @@ static int take_vettings(store *s, const char *party, const store_dir_vetting *v
 
 int store_directory_take_in(store *s, const char *party, const store_dir_org *orgs, size_t n_orgs,
                             const store_dir_vetting *vettings, size_t n_vettings, int64_t now_us,
-                            size_t *taken_orgs, size_t *taken_vettings, enlace_err *err) {
+                            size_t *taken_orgs, size_t *taken_vettings, store_dir_conflicts *conflicts,
+                            enlace_err *err) {
+    store_dir_conflicts local;
+    store_dir_conflicts *c = conflicts ? conflicts : &local;
+    memset(c, 0, sizeof *c);
     if (taken_orgs) *taken_orgs = 0;
     if (taken_vettings) *taken_vettings = 0;
     if (!s || (n_orgs && !orgs) || (n_vettings && !vettings))
@@ -238,13 +297,15 @@ int store_directory_take_in(store *s, const char *party, const store_dir_org *or
     size_t no = 0, nv = 0;
     for (size_t i = 0; i < n_orgs && code == 0; i++) {
         int taken = 0;
-        code = take_org(s, party, &orgs[i], now_us, &taken, err);
+        code = take_org(s, party, &orgs[i], now_us, &taken, c, err);
         no += (size_t)taken;
     }
     if (code == 0) code = take_vettings(s, party, vettings, n_vettings, now_us, &nv, err);
+    if (code == 0) code = conflicts_keep(s, party, c, err);
     if (code == 0) code = store_tx_commit(s, err);
     if (code) {
         store_tx_rollback(s);
+        memset(c, 0, sizeof *c);
         return code;
     }
     if (taken_orgs) *taken_orgs = no;

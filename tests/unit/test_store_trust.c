@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,7 @@ static void test_take_in_orgs(void **state) {
         {"identity--66666666-6666-4666-8666-666666666666", "identity--abc", "{}"},
     };
     size_t no = 99, nv = 99;
-    assert_int_equal(store_directory_take_in(f->s, "US", orgs, 6, NULL, 0, NOW_US, &no, &nv, &err), 0);
+    assert_int_equal(store_directory_take_in(f->s, "US", orgs, 6, NULL, 0, NOW_US, &no, &nv, NULL, &err), 0);
     assert_int_equal(no, 2);
     assert_int_equal(nv, 0);
     store_org o;
@@ -146,7 +147,7 @@ static void test_take_in_orgs(void **state) {
     free(all);
     store_dir_org again[] = {orgs[0], orgs[1]};
     again[1].identity_json = "{\"type\":\"identity\",\"name\":\"HSI\",\"description\":\"v2\"}";
-    assert_int_equal(store_directory_take_in(f->s, "US", again, 2, NULL, 0, NOW_US, &no, &nv, &err), 0);
+    assert_int_equal(store_directory_take_in(f->s, "US", again, 2, NULL, 0, NOW_US, &no, &nv, NULL, &err), 0);
     assert_int_equal(no, 2);
     assert_int_equal(store_org_list(f->s, &all, &after, &err), 0);
     free(all);
@@ -167,16 +168,85 @@ static void test_take_in_orgs(void **state) {
     assert_int_equal(store_put_objects(f->s, coll.rowid, NULL, &in, 1, NOW_US, &out, &err), 0);
     assert_int_equal(out.result, STORE_ADDED);
     const store_dir_org squat[] = {{sq_id, "Front", "{}"}};
-    assert_int_equal(store_directory_take_in(f->s, "US", squat, 1, NULL, 0, NOW_US, &no, NULL, &err), 0);
+    assert_int_equal(store_directory_take_in(f->s, "US", squat, 1, NULL, 0, NOW_US, &no, NULL, NULL, &err), 0);
     assert_int_equal(no, 0);
     assert_int_equal(org_named(f->s, "Front", NULL), 0);
 
     /* another party's directory cannot take over US's organizations; the node's own party's is refused */
-    assert_int_equal(store_directory_take_in(f->s, "GT", orgs, 2, NULL, 0, NOW_US, &no, NULL, &err), 0);
+    assert_int_equal(store_directory_take_in(f->s, "GT", orgs, 2, NULL, 0, NOW_US, &no, NULL, NULL, &err), 0);
     assert_int_equal(no, 0);
     assert_string_equal((org_named(f->s, "HSI", &o), o.party), "US");
-    assert_int_equal(store_directory_take_in(f->s, "MX", orgs, 2, NULL, 0, NOW_US, &no, NULL, &err), ENLACE_EINVAL);
-    assert_int_equal(store_directory_take_in(f->s, "us", orgs, 2, NULL, 0, NOW_US, &no, NULL, &err), ENLACE_EINVAL);
+    assert_int_equal(store_directory_take_in(f->s, "MX", orgs, 2, NULL, 0, NOW_US, &no, NULL, NULL, &err), ENLACE_EINVAL);
+    assert_int_equal(store_directory_take_in(f->s, "us", orgs, 2, NULL, 0, NOW_US, &no, NULL, NULL, &err), ENLACE_EINVAL);
+}
+
+/* Identity ids are first come between partners; a later claim is refused and REPORTED
+ * (store_dir_conflicts), once per change; the identities and names reserved for partners' node
+ * organizations are not taken in as published. */
+static void test_take_in_conflicts(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    store_partner gt, us;
+    assert_int_equal(store_partner_add(f->s, "GT", "http://127.0.0.1:8023/api/", KEY_US2, "tok", 1, &gt, &err), 0);
+    assert_int_equal(store_partner_get(f->s, "US", &us, &err), 0);
+    const char *dea = "identity--22222222-2222-4222-8222-222222222222";
+    const store_dir_org by_gt[] = {{dea, "Drug Enforcement Administration", "{}"}};
+    store_dir_conflicts cf;
+    size_t no = 9;
+    assert_int_equal(store_directory_take_in(f->s, "GT", by_gt, 1, NULL, 0, NOW_US, &no, NULL, &cf, &err), 0);
+    assert_int_equal(no, 1);
+    assert_int_equal(cf.n, 0);
+    assert_int_equal(cf.changed, 0);
+    /* US publishes the same id: not taken in, reported with the holder */
+    const store_dir_org by_us[] = {{dea, "DEA HQ", "{}"}, {"identity--33333333-3333-4333-8333-333333333333", "HSI", "{}"}};
+    assert_int_equal(store_directory_take_in(f->s, "US", by_us, 2, NULL, 0, NOW_US, &no, NULL, &cf, &err), 0);
+    assert_int_equal(no, 1);
+    assert_int_equal(cf.n, 1);
+    assert_string_equal(cf.first_id, dea);
+    assert_string_equal(cf.first_name, "DEA HQ");
+    assert_string_equal(cf.first_party, "GT");
+    assert_int_equal(cf.changed, 1);
+    store_org o;
+    assert_string_equal((org_named(f->s, dea, &o), o.party), "GT");
+    /* the same next pass: not news; gone from the directory: news again (resolved) */
+    assert_int_equal(store_directory_take_in(f->s, "US", by_us, 2, NULL, 0, NOW_US, &no, NULL, &cf, &err), 0);
+    assert_int_equal(cf.n, 1);
+    assert_int_equal(cf.changed, 0);
+    assert_int_equal(store_directory_take_in(f->s, "US", &by_us[1], 1, NULL, 0, NOW_US, &no, NULL, &cf, &err), 0);
+    assert_int_equal(cf.n, 0);
+    assert_int_equal(cf.changed, 1);
+
+    /* GT publishing US's node identity, an unused identity variant of US's key, or the name
+     * "US node": the ids are refused, the name is suffixed */
+    store_org us_node;
+    assert_int_equal(store_org_get_by_rowid(f->s, us.org_rowid, &us_node, &err), 0);
+    unsigned char key[32], in[33], h[crypto_hash_sha256_BYTES];
+    size_t len = 0;
+    assert_int_equal(sodium_base642bin(key, 32, KEY_US, strlen(KEY_US), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    memcpy(in, key, 32);
+    in[32] = 1;
+    crypto_hash_sha256(h, in, 33);
+    h[6] = (unsigned char)((h[6] & 0x0f) | 0x50);
+    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
+    char v1[POLICY_IDENTITY_LEN];
+    snprintf(v1, sizeof v1, "identity--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
+    const store_dir_org squat[] = {
+        {us_node.identity_id, "Squat 1", "{}"},
+        {v1, "Squat 2", "{}"},
+        {"identity--44444444-4444-4444-8444-444444444444", "US node", "{}"},
+        {"identity--55555555-5555-4555-8555-555555555555", "mx NODE", "{}"},
+    };
+    assert_int_equal(store_directory_take_in(f->s, "GT", squat, 4, NULL, 0, NOW_US, &no, NULL, &cf, &err), 0);
+    assert_int_equal(no, 2);
+    assert_int_equal(cf.n, 2);
+    assert_string_equal(cf.first_id, us_node.identity_id);
+    assert_string_equal(cf.first_party, "US");
+    assert_int_equal(org_named(f->s, v1, NULL), 0);
+    assert_int_equal(org_named(f->s, "Squat 1", NULL), 0);
+    assert_string_equal((org_named(f->s, "identity--44444444-4444-4444-8444-444444444444", &o), o.name), "US node (GT)");
+    assert_string_equal((org_named(f->s, "identity--55555555-5555-4555-8555-555555555555", &o), o.name), "mx NODE (GT)");
+    assert_string_equal((org_named(f->s, us_node.identity_id, &o), o.party), "US");
 }
 
 static void test_vettings_replaced(void **state) {
@@ -196,7 +266,7 @@ static void test_vettings_replaced(void **state) {
         {"not-an-id", NOW_US + DAY_US},
     };
     size_t no = 0, nv = 0;
-    assert_int_equal(store_directory_take_in(f->s, "US", orgs, 1, v1, 5, NOW_US, &no, &nv, &err), 0);
+    assert_int_equal(store_directory_take_in(f->s, "US", orgs, 1, v1, 5, NOW_US, &no, &nv, NULL, &err), 0);
     assert_int_equal(no, 1);
     assert_int_equal(nv, 2);
     int64_t until = 0, created = 0;
@@ -208,7 +278,7 @@ static void test_vettings_replaced(void **state) {
 
     /* next directory: PNC no longer vetted, UIN-7's extended: replaced, created kept */
     const store_dir_vetting v2[] = {{uin7_id, NOW_US + 60 * DAY_US}};
-    assert_int_equal(store_directory_take_in(f->s, "US", orgs, 1, v2, 1, NOW_US + DAY_US, &no, &nv, &err), 0);
+    assert_int_equal(store_directory_take_in(f->s, "US", orgs, 1, v2, 1, NOW_US + DAY_US, &no, &nv, NULL, &err), 0);
     assert_int_equal(nv, 1);
     assert_int_equal(vettings_by(f->s, "US", 0, NULL, NULL), 1);
     assert_int_equal(vettings_by(f->s, "US", f->uin7, &until, &created), 1);
@@ -218,7 +288,7 @@ static void test_vettings_replaced(void **state) {
     assert_int_equal(vettings_by(f->s, "MX", f->dea_local, NULL, NULL), 1);
 
     /* an empty directory: every US vetting goes, MX's stays */
-    assert_int_equal(store_directory_take_in(f->s, "US", NULL, 0, NULL, 0, NOW_US, &no, &nv, &err), 0);
+    assert_int_equal(store_directory_take_in(f->s, "US", NULL, 0, NULL, 0, NOW_US, &no, &nv, NULL, &err), 0);
     assert_int_equal(vettings_by(f->s, "US", 0, NULL, NULL), 0);
     assert_int_equal(vettings_by(f->s, "MX", 0, NULL, NULL), 1);
 }
@@ -244,7 +314,7 @@ static void test_vetting_reaches_decisions(void **state) {
     assert_false(policy_decide(&p, &c, &o).allow);
 
     const store_dir_vetting v[] = {{uin7_id, NOW_US + 30 * DAY_US}};
-    assert_int_equal(store_directory_take_in(f->s, "US", NULL, 0, v, 1, NOW_US, NULL, NULL, &err), 0);
+    assert_int_equal(store_directory_take_in(f->s, "US", NULL, 0, v, 1, NOW_US, NULL, NULL, NULL, &err), 0);
     assert_int_equal(store_principal_for_user(f->s, &luis, NOW_US, &p, &err), 0);
     policy_decision d = policy_decide(&p, &c, &o);
     assert_true(d.allow);
@@ -256,7 +326,7 @@ static void test_vetting_reaches_decisions(void **state) {
     assert_int_equal(store_principal_for_user(f->s, &luis, NOW_US + 31 * DAY_US, &p, &err), 0);
     assert_false(policy_decide(&p, &c, &o).allow);
 
-    assert_int_equal(store_directory_take_in(f->s, "US", NULL, 0, NULL, 0, NOW_US, NULL, NULL, &err), 0);
+    assert_int_equal(store_directory_take_in(f->s, "US", NULL, 0, NULL, 0, NOW_US, NULL, NULL, NULL, &err), 0);
     assert_int_equal(store_principal_for_user(f->s, &luis, NOW_US, &p, &err), 0);
     assert_false(policy_decide(&p, &c, &o).allow);
 }
@@ -265,6 +335,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_trust_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_take_in_orgs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_take_in_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vettings_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vetting_reaches_decisions, setup, teardown),
     };
