@@ -948,7 +948,7 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 /* Why author_of refuses an object. */
-enum { AUTHOR_OK = 0, AUTHOR_CLOSED, AUTHOR_IMPERSONATES };
+enum { AUTHOR_OK = 0, AUTHOR_CLOSED, AUTHOR_IMPERSONATES, AUTHOR_WRONG_TLP };
 
 /* The one text for an id that is not open to the writer (F4): another organization's id and a
  * purged one read the same, and no organization is named. */
@@ -962,6 +962,19 @@ static int author_of(store *s, const put_env *e, const store_object_in *o, const
                      char party[POLICY_PARTY_LEN], int *new_origin, int *refused, enlace_err *err) {
     *refused = AUTHOR_OK;
     *new_origin = 0;
+    /* the standard TLP marking-definitions (TLP 1.0, 2.0 ids) are owned by nobody: anyone may
+     * store them, no origin or tombstone is recorded or checked -- but a body must define the
+     * level its id stands for */
+    int std_tlp = stix_marking_tlp_of_id(id);
+    if (std_tlp != STIX_TLP_NONE) {
+        if (o->md_tlp != std_tlp) {
+            *refused = AUTHOR_WRONG_TLP;
+            return 0;
+        }
+        *org = e->actor_org;
+        snprintf(party, POLICY_PARTY_LEN, "%s", e->actor_party);
+        return 0;
+    }
     sqlite3_stmt *st = stmt(s, ST_TOMB_GET, err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -1133,6 +1146,9 @@ static int originate(store *s, const put_env *e, const store_object_in *o, const
     if (why == AUTHOR_IMPERSONATES)
         refuse(out, o, "created_by_ref %s names another organization of the exchange: "
                        "no one speaks for another agency", o->created_by_ref);
+    else if (why == AUTHOR_WRONG_TLP)
+        refuse(out, o, "%s is a standard TLP marking-definition id: its definition must be that TLP level "
+                       "(the body defines another level or none)", id);
     else
         refuse(out, o, "%s", REFUSED_CLOSED);
     return 0;
@@ -1878,6 +1894,7 @@ static int delete_object(store *s, const store_query *q, size_t *n_deleted, enla
 /* Issue 5: a deleted id leaves a tombstone, like a purged one, once no version of it is left
  * on the node (any collection), so that no partner's copy brings it back. */
 static int tombstone_if_gone(store *s, const char *id, int64_t orig_org, int64_t now_us, enlace_err *err) {
+    if (stix_marking_tlp_of_id(id) != STIX_TLP_NONE) return 0;  /* owned by nobody: no tombstone */
     sqlite3_stmt *st = store_cached_stmt(s, "SELECT 1 FROM object WHERE id = ?1 LIMIT 1", err);
     if (!st) return ENLACE_EIO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

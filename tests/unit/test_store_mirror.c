@@ -301,6 +301,44 @@ static void test_sweep(void **state) {
     assert_int_equal(count(f, m.coll_rowid), 3);
 }
 
+/* The standard TLP marking-definitions are owned by nobody: a partner delivering TLP:WHITE first
+ * does not stop a local user storing it; a body defining another level than its id stands for
+ * is refused. */
+static void test_tlp_ids_owned_by_nobody(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    store_mirror m = mirror_now(f, REMOTE);
+    const char *white = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9";
+    const char *body = "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":"
+                       "\"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9\",\"created\":\"2017-01-20T00:00:00.000Z\","
+                       "\"definition_type\":\"tlp\",\"name\":\"TLP:WHITE\",\"definition\":{\"tlp\":\"white\"}}";
+    char key[40];
+    test_key_of("2017-01-20T00:00:00.000Z", key, sizeof key);
+    store_object_in in = {white, "marking-definition", "2.1", 1, "2017-01-20T00:00:00.000Z", key, body, strlen(body),
+                          NULL, NULL, STIX_TLP_CLEAR, NULL};
+    store_rx_result rx = STORE_RX_REFUSED;
+    assert_int_equal(store_mirror_put_page(f->s, &m, &in, 1, "c1", 10, &rx, &err), 0);
+    assert_int_equal(rx, STORE_RX_ADDED);
+    store_put_outcome out;
+    assert_int_equal(store_put_objects(f->s, f->local, NULL, &in, 1, 11, &out, &err), 0);
+    assert_int_equal(out.result, STORE_ADDED);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM origin WHERE id LIKE 'marking-definition--613f2e26%'"), 0);
+    /* the TLP:CLEAR (2.0) id defining red: refused, with the reason */
+    const char *clear = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487";
+    const char *bad = "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":"
+                      "\"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487\",\"created\":\"2022-10-01T00:00:00.000Z\","
+                      "\"definition_type\":\"tlp\",\"name\":\"TLP:RED\",\"definition\":{\"tlp\":\"red\"}}";
+    test_key_of("2022-10-01T00:00:00.000Z", key, sizeof key);
+    store_object_in in2 = {clear, "marking-definition", "2.1", 1, "2022-10-01T00:00:00.000Z", key, bad, strlen(bad),
+                           NULL, NULL, STIX_TLP_RED, NULL};
+    assert_int_equal(store_put_objects(f->s, f->local, NULL, &in2, 1, 12, &out, &err), 0);
+    assert_int_equal(out.result, STORE_REFUSED);
+    assert_non_null(strstr(out.reason, "standard TLP"));
+    m = mirror_now(f, REMOTE);
+    assert_int_equal(store_mirror_put_page(f->s, &m, &in2, 1, "c2", 13, &rx, &err), 0);
+    assert_int_equal(rx, STORE_RX_REFUSED);
+}
+
 static void test_not_partner(void **state) {
     fixture *f = *state;
     enlace_err err;
@@ -319,6 +357,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_page_outcomes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlp_ids_owned_by_nobody, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_partner, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
