@@ -99,7 +99,13 @@ typedef struct store_mirror {
 } store_mirror;
 
 /* Find or create the mirror of (party, remote_id): a local collection titled "<remote_title>
- * (<PARTY>)" with a deterministic id and alias, and its mirror row. Fills *out. */
+ * (<PARTY>)" with a deterministic id and alias, and its mirror row. Fills *out. The remote
+ * title's control characters (C0, DEL, C1) become '?' and it is cut at STORE_MIRROR_TITLE_MAX
+ * bytes (a character boundary); the alias keeps letters, digits, '.', '_', '-'. ENLACE_EINVAL
+ * for a remote id with a space, control or non-ASCII character; ENLACE_ETOOBIG when party has
+ * STORE_MIRRORS_MAX mirrors already (the message names the collection not mirrored). */
+#define STORE_MIRRORS_MAX 256
+#define STORE_MIRROR_TITLE_MAX 200
 int store_mirror_ensure(store *s, const char *party, const char *remote_id, const char *remote_alias,
                         const char *remote_title, store_mirror *out, enlace_err *err);
 /* Mirrors of party (NULL: all); malloc'd array (free()). */

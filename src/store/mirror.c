@@ -76,6 +76,38 @@ static void mirror_alias(const char *party, const char *name, char *out, size_t 
     out[k] = '\0';
 }
 
+/* The partner's title as this node shows it: control characters (C0, DEL, C1 in UTF-8) become
+ * '?', so that no escape sequence reaches a terminal (`collection list`), and at most
+ * STORE_MIRROR_TITLE_MAX bytes, cut at a UTF-8 character boundary. */
+static void mirror_title(const char *in, char *out, size_t n) {
+    size_t k = 0, max = n - 1 < STORE_MIRROR_TITLE_MAX ? n - 1 : STORE_MIRROR_TITLE_MAX;
+    const unsigned char *p = (const unsigned char *)in;
+    for (; *p && k < max; p++) {
+        if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {  /* a C1 control, U+0080..U+009F */
+            out[k++] = '?';
+            p++;
+        } else {
+            out[k++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+        }
+    }
+    if (*p) {  /* cut: drop a character the cut split (its lead byte says how long it is) */
+        size_t lead = k;
+        while (lead > 0 && ((unsigned char)out[lead - 1] & 0xc0) == 0x80) lead--;
+        if (lead > 0 && (unsigned char)out[lead - 1] >= 0xc0) {
+            unsigned char b = (unsigned char)out[lead - 1];
+            size_t len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+            if (k - (lead - 1) < len) k = lead - 1;
+        }
+    }
+    out[k] = '\0';
+}
+
+static int remote_id_ok(const char *id) {
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f) return 0;
+    return 1;
+}
+
 int store_mirror_ensure(store *s, const char *party, const char *remote_id, const char *remote_alias,
                         const char *remote_title, store_mirror *out, enlace_err *err) {
     if (!s || !party || !remote_id || !*remote_id || !out)
@@ -83,6 +115,9 @@ int store_mirror_ensure(store *s, const char *party, const char *remote_id, cons
     char rid[40];
     if (store_id_lower(remote_id, rid, sizeof rid))
         return enlace_err_set(err, ENLACE_EINVAL, "store: remote collection id %.60s is too long", remote_id);
+    if (!remote_id_ok(rid))
+        return enlace_err_set(err, ENLACE_EINVAL, "store: remote collection id has a space, control or non-ASCII "
+                              "character");
     int found = 0;
     int code = mirror_get(s, party, rid, out, &found, err);
     if (code || found) return code;
@@ -92,10 +127,31 @@ int store_mirror_ensure(store *s, const char *party, const char *remote_id, cons
         else code = store_tx_commit(s, err);
         return code;
     }
-    char cid[40], base[128], alias[128], title[256];
+    /* at most STORE_MIRRORS_MAX mirrors per partner: a partner listing thousands of
+     * collections does not make thousands of collections here */
+    sqlite3_stmt *st = store_cached_stmt(s, "SELECT count(*) FROM mirror WHERE party = ?1", err);
+    if (!st) {
+        store_tx_rollback(s);
+        return ENLACE_EIO;
+    }
+    sqlite3_bind_text(st, 1, party, -1, SQLITE_STATIC);
+    int64_t have = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    store_stmt_done(st);
+    if (have < 0) {
+        code = store_sqlite_fail(s, err, "mirror count");
+        store_tx_rollback(s);
+        return code;
+    }
+    if (have >= STORE_MIRRORS_MAX) {
+        store_tx_rollback(s);
+        return enlace_err_set(err, ENLACE_ETOOBIG, "store: partner %s has %d mirror collections already (the "
+                              "limit): its collection %s is not mirrored", party, STORE_MIRRORS_MAX, rid);
+    }
+    char cid[40], base[128], alias[128], title[256], shown[STORE_MIRROR_TITLE_MAX + 1];
     mirror_coll_id(party, rid, cid);
     mirror_alias(party, remote_alias && *remote_alias ? remote_alias : rid, base, sizeof base);
-    snprintf(title, sizeof title, "%.240s (%s)", remote_title && *remote_title ? remote_title : rid, party);
+    mirror_title(remote_title && *remote_title ? remote_title : rid, shown, sizeof shown);
+    snprintf(title, sizeof title, "%s (%s)", shown, party);
     snprintf(alias, sizeof alias, "%s", base);
     store_collection c;
     for (int k = 2;; k++) {
@@ -116,7 +172,7 @@ int store_mirror_ensure(store *s, const char *party, const char *remote_id, cons
         store_tx_rollback(s);
         return code;
     }
-    sqlite3_stmt *st = store_cached_stmt(s, "INSERT INTO mirror(coll, party, remote_id) VALUES (?1, ?2, ?3)", err);
+    st = store_cached_stmt(s, "INSERT INTO mirror(coll, party, remote_id) VALUES (?1, ?2, ?3)", err);
     if (!st) {
         store_tx_rollback(s);
         return ENLACE_EIO;

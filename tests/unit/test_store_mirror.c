@@ -339,6 +339,43 @@ static void test_tlp_ids_owned_by_nobody(void **state) {
     assert_int_equal(rx, STORE_RX_REFUSED);
 }
 
+/* A hostile partner's collection listing: titles with escape sequences are shown with '?', long
+ * ones cut; ids with control characters refused; at most STORE_MIRRORS_MAX mirrors a partner. */
+static void test_hostile_listing(void **state) {
+    fixture *f = *state;
+    enlace_err err;
+    store_mirror m;
+    assert_int_equal(store_mirror_ensure(f->s, "US", "1a2b3c4d-0000-4000-8000-0000000000aa", "x\x1b[2J",
+                                         "Evil\x1b]0;pwned\x07\nfake row \xc2\x9b" "1m caf\xc3\xa9", &m, &err), 0);
+    store_collection col;
+    assert_int_equal(store_collection_find(f->s, m.alias, 0, &col, &err), 0);
+    assert_string_equal(col.title, "Evil?]0;pwned??fake row ?1m caf\xc3\xa9 (US)");
+    assert_string_equal(m.alias, "us-x--2J");
+    char longt[600];
+    memset(longt, 'a', sizeof longt - 1);
+    longt[sizeof longt - 1] = '\0';
+    longt[STORE_MIRROR_TITLE_MAX - 1] = '\xc3';  /* a two-byte character the cut splits */
+    longt[STORE_MIRROR_TITLE_MAX] = '\xa9';
+    assert_int_equal(store_mirror_ensure(f->s, "US", "1a2b3c4d-0000-4000-8000-0000000000ab", "long", longt, &m, &err), 0);
+    assert_int_equal(store_collection_find(f->s, m.alias, 0, &col, &err), 0);
+    assert_int_equal(strlen(col.title), STORE_MIRROR_TITLE_MAX - 1 + strlen(" (US)"));
+    assert_int_equal(store_mirror_ensure(f->s, "US", "abc\r\ndef", "a", "t", &m, &err), ENLACE_EINVAL);
+    /* the cap: 2 made above; fill to the limit, the next is refused, known ones still found */
+    for (int i = 2; i < STORE_MIRRORS_MAX; i++) {
+        char rid[40];
+        snprintf(rid, sizeof rid, "c-%d", i);
+        assert_int_equal(store_mirror_ensure(f->s, "US", rid, NULL, "t", &m, &err), 0);
+    }
+    assert_int_equal(store_mirror_ensure(f->s, "US", "one-too-many", NULL, "t", &m, &err), ENLACE_ETOOBIG);
+    assert_non_null(strstr(err.msg, "one-too-many"));
+    assert_int_equal(store_mirror_ensure(f->s, "US", "c-7", NULL, "t", &m, &err), 0);
+    store_mirror *all = NULL;
+    size_t n = 0;
+    assert_int_equal(store_mirror_list(f->s, "US", &all, &n, &err), 0);
+    assert_int_equal(n, STORE_MIRRORS_MAX);
+    free(all);
+}
+
 static void test_not_partner(void **state) {
     fixture *f = *state;
     enlace_err err;
@@ -358,6 +395,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_page_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlp_ids_owned_by_nobody, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_listing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_partner, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
