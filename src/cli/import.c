@@ -14,6 +14,7 @@
 #include "audit/entry.h"
 #include "cli/cli.h"
 #include "import/ofac.h"
+#include "store/fed.h"
 #include "stix/marking.h"
 #include "stix/validate.h"
 #include "util/buf.h"
@@ -396,6 +397,16 @@ static int import_ofac(int argc, char **argv) {
         store_close(s);
         free(pbuf);
         return rc;
+    }
+    /* a mirror holds what a partner serves: read-only here as over TAXII */
+    int mirror = 0;
+    char mparty[POLICY_PARTY_LEN] = "";
+    if (store_collection_is_mirror(s, coll.rowid, &mirror, mparty, &err) != ENLACE_OK || mirror) {
+        store_close(s);
+        free(pbuf);
+        if (!mirror) return cli_fail(cmd, "%s", err.msg);
+        return cli_fail(cmd, "collection %s is a read-only mirror of partner %s; import into one of this node's own "
+                        "collections", a.collection, mparty);
     }
     if (cli_node_org(s, &self, &err) != ENLACE_OK) {
         store_close(s);

@@ -18,7 +18,8 @@
 
 static const char sync_usage[] =
     "usage: enlace sync DIR [--once] [--partner CC] [--interval S] [--json]\n"
-    "                       [--page-limit N] [--max-page-bytes B] [--timeout S] [--retries N] [--cacert FILE] [--insecure]\n"
+    "                       [--page-limit N] [--max-page-bytes B] [--timeout S] [--retries N] [--pass-budget S]\n"
+    "                       [--cacert FILE] [--insecure]\n"
     "\n"
     "Pull from partner nodes what their agreements let this node read, into read-only mirror\n"
     "collections (docs/federation.md): trust check of each partner's audit log, its directory of\n"
@@ -36,17 +37,25 @@ static const char sync_usage[] =
     "  --max-page-bytes B largest page body accepted (default 67108864); a larger one fails\n"
     "  --timeout S        limit per request in seconds (default 60)\n"
     "  --retries N        retries per failed request, with backoff (default 3)\n"
+    "  --pass-budget S    seconds a partner's pass may take (default 300; 0 = no limit): then it\n"
+    "                     ends cleanly at a page boundary, says \"budget reached\" and the next\n"
+    "                     pass resumes from the cursors (not a failure: exit 0)\n"
     "  --cacert FILE      PEM bundle to verify partners' TLS certificates with\n"
     "  --insecure         do not verify partners' TLS certificates (tests only)\n"
     "  --json             {\"partners\":[{\"party\",\"ok\",\"error\",\"trust_checked\",\"tree_size\",\n"
-    "                     \"dir_orgs\",\"dir_vettings\",\"retries\",\"mirrors\":[{\"alias\",\"collection\",\n"
+    "                     \"dir_orgs\",\"dir_vettings\",\"retries\",\"budget_reached\",\"mirrors\":[{\"alias\",\"collection\",\n"
     "                     \"remote\",\"pages\",\"added\",\"known\",\"loops\",\"refused\",\"swept\",\n"
     "                     \"restarted\",\"note\"}]}]} per pass\n"
     "  --help             this text\n"
     "\n"
-    "exit status: 0 every pass completed, 1 a pass failed (one line each says why), 2 usage error\n";
+    "Passes of one node run one at a time (DIR/sync.lock, also taken by the serve worker): a\n"
+    "pass waits up to 10 s for another to end, then is skipped with \"another sync of this node\n"
+    "is running\" (exit 1).\n"
+    "\n"
+    "exit status: 0 every pass completed or reached its budget, 1 a pass failed or was skipped\n"
+    "(one line each says why), 2 usage error\n";
 
-enum { O_ONCE = 1, O_PARTNER, O_INTERVAL, O_JSON, O_PAGE, O_MAXPAGE, O_TIMEOUT, O_RETRIES, O_CACERT, O_INSECURE, O_HELP };
+enum { O_ONCE = 1, O_PARTNER, O_INTERVAL, O_JSON, O_PAGE, O_MAXPAGE, O_TIMEOUT, O_RETRIES, O_CACERT, O_INSECURE, O_BUDGET, O_HELP };
 
 static int parse_num(const char *cmd, const char *opt, const char *v, long lo, long hi, long *out) {
     char *end = NULL;
@@ -64,6 +73,7 @@ static void print_report(const fed_report *r, enlace_buf *o) {
     } else {
         snprintf(line, sizeof line, "%s: ok", r->party);
         enlace_buf_puts(o, line);
+        if (r->budget_reached) enlace_buf_puts(o, " (budget reached: resumes next pass)");
         if (r->trust_checked) enlace_buf_printf(o, ", trust %llu leaves", (unsigned long long)r->tree_size);
         enlace_buf_printf(o, ", directory %zu orgs %zu vettings", r->dir_orgs, r->dir_vettings);
         if (r->retries) enlace_buf_printf(o, ", %d retries", r->retries);
@@ -86,9 +96,9 @@ static void json_report(const fed_report *r, enlace_buf *o) {
     enlace_buf_puts(o, r->ok ? "null" : json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
     json_object_put(e);
     enlace_buf_printf(o, ",\"trust_checked\":%s,\"tree_size\":%llu,\"dir_orgs\":%zu,\"dir_vettings\":%zu,"
-                         "\"retries\":%d,\"mirrors\":[",
+                         "\"retries\":%d,\"budget_reached\":%s,\"mirrors\":[",
                       r->trust_checked ? "true" : "false", (unsigned long long)r->tree_size, r->dir_orgs,
-                      r->dir_vettings, r->retries);
+                      r->dir_vettings, r->retries, r->budget_reached ? "true" : "false");
     for (size_t i = 0; i < r->n_mirrors; i++) {
         const fed_mirror_report *m = &r->mirrors[i];
         json_object *note = json_object_new_string(m->note);
@@ -166,6 +176,7 @@ int cli_sync(int argc, char **argv) {
                                          {"retries", required_argument, NULL, O_RETRIES},
                                          {"cacert", required_argument, NULL, O_CACERT},
                                          {"insecure", no_argument, NULL, O_INSECURE},
+                                         {"pass-budget", required_argument, NULL, O_BUDGET},
                                          {"help", no_argument, NULL, O_HELP},
                                          {NULL, 0, NULL, 0}};
     fed_options fo;
@@ -198,6 +209,10 @@ int cli_sync(int argc, char **argv) {
         case O_RETRIES:
             if ((rc = parse_num(cmd, "--retries", optarg, 0, 20, &v)) >= 0) return rc;
             fo.retries = (int)v;
+            break;
+        case O_BUDGET:
+            if ((rc = parse_num(cmd, "--pass-budget", optarg, 0, 86400, &v)) >= 0) return rc;
+            fo.pass_budget_s = v;
             break;
         case O_CACERT: fo.cacert = optarg; break;
         case O_INSECURE: fo.insecure = 1; break;

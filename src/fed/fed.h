@@ -72,8 +72,11 @@ void fed_report_free(fed_report *r);
  * malformed or oversized pages: each request is retried with backoff (o->retries); when a
  * request still fails, the pass ends with that error and everything committed before it stays
  * (cursors moved only with their pages). The store is opened by the caller (one connection).
- * Records the pass (store_partner_pass_done). Returns 0 when the pass completed, else the
- * enlace_code of the failure with rep->error and err set. */
+ * Records the pass (store_partner_pass_done). o->pass_budget_s spent: the pass ends at a page
+ * boundary, 0 with rep->budget_reached. With o->node_dir, the pass holds flock(node_dir/sync.lock)
+ * so that passes of one node run one at a time: held by another for over 10 s, ENLACE_EBUSY
+ * "<PARTY>: another sync of this node is running ..." (nothing done, nothing recorded). Returns
+ * 0 when the pass completed, else the enlace_code of the failure with rep->error and err set. */
 int fed_sync_partner(store *s, const char *party, const fed_options *o, fed_report *rep,
                      enlace_err *err);
 

@@ -4,17 +4,22 @@
  * next paging), each page validated like a POST and committed with its cursor. Every request
  * is retried with exponential backoff and jitter; what still fails ends the pass with one line
  * naming the partner, the URL path and the cause, and nothing committed before it is lost. */
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client/client.h"
+#include "fed/audit_source.h"
 #include "fed/fed.h"
 #include "fed/page.h"
+#include "stix/time.h"
 #include "util/clock.h"
 
 void fed_options_default(fed_options *o) {
@@ -26,6 +31,7 @@ void fed_options_default(fed_options *o) {
     o->retries = 3;
     o->backoff_ms = 500;
     o->backoff_max_ms = 10000;
+    o->pass_budget_s = 300;
 }
 
 void fed_report_free(fed_report *r) {
@@ -44,7 +50,28 @@ typedef struct pass {
     client *c;
     fed_report *rep;
     char origin[STORE_URL_MAX];   /* scheme://host[:port] of the partner's URL */
+    char base[STORE_URL_MAX];     /* where /enlace/v1/ hangs off (fed_node_base_url), ending '/' */
+    int64_t deadline_us;          /* enlace_clock_now_us() past which the pass ends; 0 = none */
 } pass;
+
+/* Largest answer to GET /enlace/v1/epoch: it lists every shared collection's default TLP (about
+ * 80 bytes each), so 4 MiB holds tens of thousands of them. */
+#define FED_EPOCH_MAX ((size_t)4 << 20)
+
+/* 1 when the pass's time budget (fed_options.pass_budget_s) is spent. */
+static int over_budget(const pass *ps) { return ps->deadline_us && enlace_clock_now_us() >= ps->deadline_us; }
+
+/* Copy text into out (n bytes) with bytes outside printable ASCII written as \xNN, cut at
+ * limit input bytes: for quoting what a partner sent in a one-line message. */
+static void escape_text(const char *text, size_t limit, char *out, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; text[i] && i < limit && k + 5 < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\') out[k++] = (char)ch;
+        else k += (size_t)snprintf(out + k, n - k, "\\x%02x", ch);
+    }
+    if (n) out[k < n ? k : n - 1] = '\0';
+}
 
 static int cancelled(const pass *ps) { return ps->o->cancel && atomic_load(ps->o->cancel); }
 
@@ -80,14 +107,15 @@ static void path_of(const pass *ps, const char *req, char *out, size_t n) {
 /* What a request came to. */
 enum { REQ_OK = 0, REQ_FAILED, REQ_CURSOR, REQ_AUTH };
 
-/* GET req with retries (accept: NULL for the TAXII media type, else that type with an 8 KiB
- * cap: enlace's own small /enlace/v1/ resources). 200 with a JSON object body: REQ_OK with *root (json_object_put) and
+/* GET req with retries (accept: NULL for the TAXII media type with the page limit
+ * o->max_page_bytes, else that type with the limit cap: enlace's own /enlace/v1/ resources). 200 with a JSON object body: REQ_OK with *root (json_object_put) and
  * resp kept (client_response_free). 400 when cursor_ok: REQ_CURSOR (the partner refused the
  * cursor or next: no retry). 401/403: REQ_AUTH (token error: no retry). Else, after the
  * retries: REQ_FAILED. For the last two, err and the report's error get one line. */
-static int fetch(pass *ps, const char *req, const char *accept, int cursor_ok, client_response *resp,
+static int fetch(pass *ps, const char *req, const char *accept, size_t cap, int cursor_ok, client_response *resp,
                  json_object **root, enlace_err *err) {
     char path[512], why[512] = "";
+    size_t limit = accept && cap && cap < ps->o->max_page_bytes ? cap : ps->o->max_page_bytes;
     path_of(ps, req, path, sizeof path);
     *root = NULL;
     for (int attempt = 0;; attempt++) {
@@ -98,12 +126,12 @@ static int fetch(pass *ps, const char *req, const char *accept, int cursor_ok, c
         memset(resp, 0, sizeof *resp);
         enlace_err e;
         enlace_err_clear(&e);
-        int rc = client_get_ex(ps->c, req, accept, accept ? 8192 : 0, resp, &e);
+        int rc = client_get_ex(ps->c, req, accept, accept ? limit : 0, resp, &e);
         int retry = 1;
         if (rc) {
             snprintf(why, sizeof why, "%s", e.msg);
             if (rc == ENLACE_ETOOBIG)
-                snprintf(why, sizeof why, "page larger than %zu bytes", ps->o->max_page_bytes);
+                snprintf(why, sizeof why, "%s larger than %zu bytes", accept ? "response" : "page", limit);
         } else if (resp->status == 200) {
             json_tokener *tok = json_tokener_new();
             json_object *j = tok ? json_tokener_parse_ex(tok, resp->body, (int)resp->body_len) : NULL;
@@ -204,6 +232,10 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
     char next[512] = "", after[64] = "";  /* a next token belongs to the query it came with */
     int cursor_refusals = 0, conflicts = 0, stalled = 0;
     for (;;) {
+        if (over_budget(ps)) {   /* ends cleanly: the cursor is committed, the next pass resumes */
+            ps->rep->budget_reached = 1;
+            return 0;
+        }
         char req[1400];
         snprintf(req, sizeof req, "collections/%s/objects/", m->remote_id);
         if (!next[0]) snprintf(after, sizeof after, "%s", m->cursor);
@@ -216,7 +248,7 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
         if (next[0] && client_query_add(req, sizeof req, "next", next) != 0) next[0] = '\0';
         client_response resp;
         json_object *root = NULL;
-        int r = fetch(ps, req, NULL, next[0] || m->cursor[0], &resp, &root, err);
+        int r = fetch(ps, req, NULL, 0, next[0] || m->cursor[0], &resp, &root, err);
         if (r == REQ_CURSOR) {
             /* the partner no longer accepts our next, then our cursor: from the cursor, then
              * from the beginning (a full pass: re-pulls are known, and the end sweeps) */
@@ -237,6 +269,21 @@ static int pull_collection(pass *ps, store_mirror *m, const char *epoch, fed_mir
         char new_next[512] = "";
         if (json_object_object_get_ex(root, "next", &next_o) && json_object_is_type(next_o, json_type_string))
             snprintf(new_next, sizeof new_next, "%s", json_object_get_string(next_o));
+        /* the cursor the page moves us to: a TAXII timestamp (T§3.2), required on a page with
+         * objects; anything else is a malformed page, nothing of it stored */
+        int64_t dal_us;
+        if (!code && (resp.date_added_last[0] ? taxii_time_parse(resp.date_added_last, &dal_us) != 0
+                                               : pg.k + pg.bad > 0)) {
+            char shown[200];
+            escape_text(resp.date_added_last, 40, shown, sizeof shown);
+            fed_page_free(&pg);
+            code = resp.date_added_last[0]
+                       ? enlace_err_set(err, ENLACE_EUNPROC,
+                                        "malformed response (X-TAXII-Date-Added-Last '%s' is not a TAXII timestamp)",
+                                        shown)
+                       : enlace_err_set(err, ENLACE_EUNPROC,
+                                        "malformed response (a page of objects without X-TAXII-Date-Added-Last)");
+        }
         if (code) {
             char path[512];
             path_of(ps, req, path, sizeof path);
@@ -379,10 +426,11 @@ static int run_pass(pass *ps, enlace_err *err) {
     }
     /* the policy epoch it serves us */
     char req[STORE_URL_MAX + 32], epoch[STORE_EPOCH_LEN];
-    snprintf(req, sizeof req, "%s/enlace/v1/epoch", ps->origin);
+    snprintf(req, sizeof req, "%senlace/v1/epoch", ps->base);
     client_response resp;
     json_object *root = NULL;
-    if (fetch(ps, req, "application/json", 0, &resp, &root, err) != REQ_OK) return err ? err->code : ENLACE_ENET;
+    if (fetch(ps, req, "application/json", FED_EPOCH_MAX, 0, &resp, &root, err) != REQ_OK)
+        return err ? err->code : ENLACE_ENET;
     /* {"party": the party it is served to (ours), "epoch"} */
     const char *ep = member_str(root, "epoch");
     int bad = !ep || strlen(ep) != STORE_EPOCH_LEN - 1;
@@ -397,14 +445,14 @@ static int run_pass(pass *ps, enlace_err *err) {
         return enlace_err_set(err, ENLACE_ENET, "%s: GET /enlace/v1/epoch: malformed response (no epoch)",
                               ps->p->party);
     /* the collections it lets us read */
-    if (fetch(ps, "collections/", NULL, 0, &resp, &root, err) != REQ_OK) return err ? err->code : ENLACE_ENET;
+    if (fetch(ps, "collections/", NULL, 0, 0, &resp, &root, err) != REQ_OK) return err ? err->code : ENLACE_ENET;
     json_object *colls = NULL;
     int code = 0;
     if (json_object_object_get_ex(root, "collections", &colls) && !json_object_is_type(colls, json_type_array))
         code = enlace_err_set(err, ENLACE_ENET, "%s: GET /collections/: malformed response", ps->p->party);
     if (!code) code = sweep_unlisted(ps, colls, epoch, err);
     size_t nc = colls && !code ? json_object_array_length(colls) : 0;
-    for (size_t i = 0; i < nc && !code; i++) {
+    for (size_t i = 0; i < nc && !code && !rep->budget_reached; i++) {
         json_object *c = json_object_array_get_idx(colls, i), *cr;
         if (!json_object_is_type(c, json_type_object)) continue;
         const char *id = member_str(c, "id");
@@ -439,6 +487,28 @@ static int run_pass(pass *ps, enlace_err *err) {
     return code;
 }
 
+/* Take DIR/sync.lock (flock, exclusive) for one pass, so that passes of one node (`enlace sync`
+ * processes, the serve worker) run one at a time: waits up to FED_LOCK_WAIT_MS while another
+ * holds it. Returns the descriptor (>= 0; close releases), -1 when dir is NULL or the file
+ * cannot be opened (no lock: the store's own checks still keep data right), -2 when another
+ * pass still holds it. */
+#define FED_LOCK_WAIT_MS 10000
+static int pass_lock(const char *dir, const atomic_int *cancel) {
+    if (!dir) return -1;
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/sync.lock", dir) >= sizeof path) return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    for (long waited = 0;; waited += 100) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+        if (waited >= FED_LOCK_WAIT_MS || (cancel && atomic_load(cancel))) break;
+        struct timespec t = {0, 100 * 1000000L};
+        nanosleep(&t, NULL);
+    }
+    close(fd);
+    return -2;
+}
+
 int fed_sync_partner(store *s, const char *party, const fed_options *o, fed_report *rep, enlace_err *err) {
     if (!s || !party || !o || !rep) return enlace_err_set(err, ENLACE_EINVAL, "fed: bad sync call");
     memset(rep, 0, sizeof *rep);
@@ -456,10 +526,19 @@ int fed_sync_partner(store *s, const char *party, const fed_options *o, fed_repo
         snprintf(rep->error, sizeof rep->error, "%s", err ? err->msg : "stopped");
         return code;
     }
-    pass ps = {s, o, &p, NULL, rep, ""};
+    int lock = pass_lock(o->node_dir, o->cancel);
+    if (lock == -2) {
+        code = enlace_err_set(err, ENLACE_EBUSY, "%s: another sync of this node is running (%s/sync.lock held "
+                              "for over %d s): pass skipped", party, o->node_dir, FED_LOCK_WAIT_MS / 1000);
+        snprintf(rep->error, sizeof rep->error, "%s", err ? err->msg : "busy");
+        return code;
+    }
+    pass ps = {s, o, &p, NULL, rep, "", "", 0};
     const char *sep = strstr(p.url, "://");
     size_t ol = sep ? (size_t)(sep - p.url) + 3 + strcspn(sep + 3, "/") : strlen(p.url);
     snprintf(ps.origin, sizeof ps.origin, "%.*s", (int)ol, p.url);
+    if (fed_node_base_url(p.url, ps.base, sizeof ps.base) != 0) snprintf(ps.base, sizeof ps.base, "%s/", ps.origin);
+    if (o->pass_budget_s > 0) ps.deadline_us = enlace_clock_now_us() + (int64_t)o->pass_budget_s * 1000000;
     client_config cfg = {p.url, NULL, NULL, p.pull_token[0] ? p.pull_token : NULL, o->insecure, o->cacert,
                          o->connect_timeout_s, o->timeout_s, o->max_page_bytes};
     enlace_err e;
@@ -473,6 +552,7 @@ int fed_sync_partner(store *s, const char *party, const fed_options *o, fed_repo
     if (code) snprintf(rep->error, sizeof rep->error, "%s", e.msg);
     enlace_err pe;
     store_partner_pass_done(s, party, enlace_clock_now_us(), code ? e.msg : "", &pe);
+    if (lock >= 0) close(lock);
     if (code && err) *err = e;
     return code;
 }
@@ -484,6 +564,7 @@ void fed_report_line(const fed_report *r, char *out, size_t n) {
         PUT("%s: failed: %s", r->party, r->error);
     } else {
         PUT("%s: ok", r->party);
+        if (r->budget_reached) PUT(" (budget reached: resumes next pass)");
         if (r->trust_checked) PUT(", trust %llu leaves", (unsigned long long)r->tree_size);
         PUT(", directory %zu orgs %zu vettings", r->dir_orgs, r->dir_vettings);
     }
