@@ -476,7 +476,8 @@ static const char *const known_actions[] = {
     AUDIT_READ, AUDIT_WRITE, AUDIT_DELETE, "user-add", "user-disable", "user-enable", "user-password",
     "token-create", "token-revoke", "org-add", "org-vet", "org-unvet", "party-add", "agreement-set",
     "agreement-remove", "collection-create", "grant", "collection-default-tlp", "purge", "review", "purge-dry-run",
-    "fed-trust-failure", "partner-add", "partner-set", "partner-resume", "partner-remove", "import-ofac-sdn"};
+    "fed-trust-failure", "fed-directory-conflict", "partner-add", "partner-set", "partner-resume",
+    "partner-remove", "import-ofac-sdn"};
 
 static int known_action(const char *a) {
     for (size_t i = 0; i < sizeof known_actions / sizeof *known_actions; i++)

@@ -954,6 +954,22 @@ enum { AUTHOR_OK = 0, AUTHOR_CLOSED, AUTHOR_IMPERSONATES, AUTHOR_WRONG_TLP };
  * purged one read the same, and no organization is named. */
 #define REFUSED_CLOSED "this id is not open to you: it belongs to another organization or was withdrawn"
 
+/* The TLP level o's body defines by itself, its id left aside (stix_marking_definition_tlp
+ * lets a fixed id win over the body); STIX_TLP_NONE when none or not JSON. */
+static int body_tlp(const store_object_in *o) {
+    json_tokener *tok = json_tokener_new();
+    if (!tok) return STIX_TLP_NONE;
+    json_object *md = o->body_len <= INT32_MAX ? json_tokener_parse_ex(tok, o->body, (int)o->body_len) : NULL;
+    json_tokener_free(tok);
+    int tlp = STIX_TLP_NONE;
+    if (md && json_object_is_type(md, json_type_object)) {
+        json_object_object_del(md, "id");
+        tlp = stix_marking_definition_tlp(md);
+    }
+    json_object_put(md);
+    return tlp;
+}
+
 /* Originator control for o, whose id is id (lower case) (issue 3 "Originator"), without
  * side effects: sets *org/party to the id's originator, or *refused to AUTHOR_CLOSED (purged,
  * another organization's id or identity) or AUTHOR_IMPERSONATES (created_by_ref names another
@@ -963,11 +979,11 @@ static int author_of(store *s, const put_env *e, const store_object_in *o, const
     *refused = AUTHOR_OK;
     *new_origin = 0;
     /* the standard TLP marking-definitions (TLP 1.0, 2.0 ids) are owned by nobody: anyone may
-     * store them, no origin or tombstone is recorded or checked -- but a body must define the
-     * level its id stands for */
+     * store them, no origin or tombstone is recorded or checked -- but the body must define the
+     * level its id stands for (parsed here: only these few objects) */
     int std_tlp = stix_marking_tlp_of_id(id);
     if (std_tlp != STIX_TLP_NONE) {
-        if (o->md_tlp != std_tlp) {
+        if (body_tlp(o) != std_tlp) {
             *refused = AUTHOR_WRONG_TLP;
             return 0;
         }
