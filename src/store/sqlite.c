@@ -979,11 +979,13 @@ static int author_of(store *s, const put_env *e, const store_object_in *o, const
     *refused = AUTHOR_OK;
     *new_origin = 0;
     /* the standard TLP marking-definitions (TLP 1.0, 2.0 ids) are owned by nobody: anyone may
-     * store them, no origin or tombstone is recorded or checked -- but the body must define the
-     * level its id stands for (parsed here: only these few objects) */
+     * store them, no origin or tombstone is recorded or checked -- but a body defining a level
+     * must define the one its id stands for (parsed here: only these few objects; the fixed id
+     * wins wherever it is referenced, so a body defining none changes nothing) */
     int std_tlp = stix_marking_tlp_of_id(id);
     if (std_tlp != STIX_TLP_NONE) {
-        if (body_tlp(o) != std_tlp) {
+        int says = body_tlp(o);
+        if (says != STIX_TLP_NONE && says != std_tlp) {
             *refused = AUTHOR_WRONG_TLP;
             return 0;
         }
@@ -1164,7 +1166,7 @@ static int originate(store *s, const put_env *e, const store_object_in *o, const
                        "no one speaks for another agency", o->created_by_ref);
     else if (why == AUTHOR_WRONG_TLP)
         refuse(out, o, "%s is a standard TLP marking-definition id: its definition must be that TLP level "
-                       "(the body defines another level or none)", id);
+                       "(the body defines another level)", id);
     else
         refuse(out, o, "%s", REFUSED_CLOSED);
     return 0;
