@@ -28,6 +28,8 @@ static const char serve_usage[] =
     "                            grows (default 10; docs/audit.md)\n"
     "  --sync-interval S         pull from partner nodes every S seconds (default 30; 0 = no sync\n"
     "                            worker; docs/federation.md); each pass logs one line\n"
+    "  --pass-budget S           end a partner's pass after S seconds, resuming at its cursors\n"
+    "                            on the next pass (default 300; 0 = no limit)\n"
     "  --help                    show this help\n"
     "When ready, prints one line: enlace: listening on URL\n";
 
@@ -81,7 +83,7 @@ int cli_serve(int argc, char **argv) {
     taxii_config_defaults(&cfg);
     const char *dir = NULL, *cert_path = NULL, *key_path = NULL;
     size_t threads = cfg.threads;
-    long sync_interval = 30;
+    long sync_interval = 30, pass_budget = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -112,6 +114,15 @@ int cli_serve(int argc, char **argv) {
             sync_interval = v ? strtol(v, &end, 10) : -1;
             if (!v || !*v || *end || errno || sync_interval < 0 || sync_interval > 86400) {
                 fprintf(stderr, "enlace serve: --sync-interval must be 0-86400 seconds\n");
+                return 2;
+            }
+        }
+        else if (strcmp(a, "--pass-budget") == 0) {
+            char *end = NULL;
+            errno = 0;
+            pass_budget = v ? strtol(v, &end, 10) : -1;
+            if (!v || !*v || *end || errno || pass_budget < 0 || pass_budget > 86400) {
+                fprintf(stderr, "enlace serve: --pass-budget must be 0-86400 seconds\n");
                 return 2;
             }
         }
@@ -210,6 +221,7 @@ int cli_serve(int argc, char **argv) {
         fed_options fo;
         fed_options_default(&fo);
         fo.node_dir = dir;
+        if (pass_budget >= 0) fo.pass_budget_s = pass_budget;
         if (fed_worker_start(db, &fo, sync_interval, log_line, NULL, &worker, &err) != 0) {
             fprintf(stderr, "enlace serve: %s\n", err.msg);
             taxii_server_stop(srv, 10000);
