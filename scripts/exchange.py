@@ -362,7 +362,7 @@ class Exchange:
                                                                      coll, summ[0]["accepted"]))
 
     def load(self):
-        self.import_ofac()
+        self.imports = self.import_ofac()
         self.push(self.us, "sam.price", "liaison", "us-lab-surveillance")
         self.push(self.us, "sam.price", "liaison", "us-vetted-lead")
         self.push(self.us, "sam.price", "liaison", "us-border-advisory")

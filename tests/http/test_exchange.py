@@ -154,6 +154,12 @@ class TestExchange(unittest.TestCase):
                          xc.pairs(self.file_objs("us-lab-surveillance") + self.file_objs("us-vetted-lead")
                                   + self.file_objs("us-border-advisory")))
         self.assertEqual(store_pairs(x.mx, "arrests"), xc.pairs(self.file_objs("mx-arrest-report")))
+        # two OFAC list dates, older then newer: the newer one versions objects, never duplicates
+        self.assertEqual(len(x.imports), 2, "the slice holds two list dates")
+        self.assertGreater(x.imports[1]["versions"], 0, x.imports[1])
+        self.assertGreater(x.imports[1]["unchanged"], 0, x.imports[1])
+        desig = store_pairs(x.us, "designations")
+        self.assertEqual(len(desig) - len({i for i, _ in desig}), x.imports[1]["versions"])
 
         x.sync_round("first")
         x.offer_relay()
