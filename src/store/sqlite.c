@@ -1901,7 +1901,7 @@ static int delete_object(store *s, const store_query *q, size_t *n_deleted, enla
     if ((code = step_done(s, st, "version flags", err)) ||
         (code = refresh_latest(s, q->object_id, err)) ||
         (code = tombstone_if_gone(s, q->object_id, orig, q->principal->now_us, err)) ||
-        (code = store_withdrawal_bump(s, q->coll_rowid, NULL, err)) || (code = tx_commit(s, err))) {
+        (code = store_withdrawal_bump(s, q->coll_rowid, q->object_id, err)) || (code = tx_commit(s, err))) {
         tx_rollback(s);
         return code;
     }
@@ -1963,6 +1963,8 @@ int store_object_fix_removed(store *s, int64_t coll_rowid, const char *id, enlac
     sqlite3_bind_int64(st, 1, coll_rowid);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     int code = step_done(s, st, "version flags", err);
+    /* the collections still holding id may serve other latest markings now: a withdrawal there */
+    if (!code) code = store_withdrawal_bump(s, 0, id, err);
     return code ? code : refresh_latest(s, id, err);
 }
 
