@@ -158,17 +158,18 @@ static int org_name_taken(store *s, const char *name, int *taken, enlace_err *er
 static int node_org(store *s, const char *party, const unsigned char key[32], int64_t now_us,
                     store_org *o, enlace_err *err) {
     char ident[POLICY_IDENTITY_LEN];
-    int code = ENLACE_ECONFLICT;
+    int code, free_v = -1;
+    /* one of this party's already (added before): that one; else the first variant nobody holds */
     for (unsigned v = 0; v < NODE_ID_VARIANTS; v++) {
         key_identity(key, v, ident, sizeof ident);
         code = store_org_get(s, ident, o, err);
-        if (code == 0 && strcmp(o->party, party) == 0 && strcmp(o->identity_id, ident) == 0) return 0;
-        if (code == 0) continue;  /* held by another party's organization (or a name): next variant */
-        if (code != ENLACE_ENOTFOUND) return code;
-        break;
+        if (code == 0 && strcmp(o->party, party) == 0) return 0;
+        if (code == ENLACE_ENOTFOUND && free_v < 0) free_v = (int)v;
+        else if (code && code != ENLACE_ENOTFOUND) return code;
     }
-    if (code != ENLACE_ENOTFOUND)
+    if (free_v < 0)
         return enlace_err_set(err, ENLACE_ECONFLICT, "store: every identity of this key belongs to another party");
+    key_identity(key, (unsigned)free_v, ident, sizeof ident);
     char name[64], now[TAXII_TIME_LEN], json[512];
     snprintf(name, sizeof name, "%s node", party);
     int taken = 0;
