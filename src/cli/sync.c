@@ -43,7 +43,7 @@ static const char sync_usage[] =
     "  --cacert FILE      PEM bundle to verify partners' TLS certificates with\n"
     "  --insecure         do not verify partners' TLS certificates (tests only)\n"
     "  --json             {\"partners\":[{\"party\",\"ok\",\"error\",\"trust_checked\",\"tree_size\",\n"
-    "                     \"dir_orgs\",\"dir_vettings\",\"retries\",\"budget_reached\",\"mirrors\":[{\"alias\",\"collection\",\n"
+    "                     \"dir_orgs\",\"dir_vettings\",\"dir_conflict\",\"retries\",\"budget_reached\",\"mirrors\":[{\"alias\",\"collection\",\n"
     "                     \"remote\",\"pages\",\"added\",\"known\",\"loops\",\"refused\",\"swept\",\n"
     "                     \"restarted\",\"note\"}]}]} per pass\n"
     "  --help             this text\n"
@@ -78,6 +78,7 @@ static void print_report(const fed_report *r, enlace_buf *o) {
         enlace_buf_printf(o, ", directory %zu orgs %zu vettings", r->dir_orgs, r->dir_vettings);
         if (r->retries) enlace_buf_printf(o, ", %d retries", r->retries);
         enlace_buf_puts(o, "\n");
+        if (r->dir_conflict[0]) enlace_buf_printf(o, "  directory conflict: %s\n", r->dir_conflict);
     }
     for (size_t i = 0; i < r->n_mirrors; i++) {
         const fed_mirror_report *m = &r->mirrors[i];
@@ -95,6 +96,9 @@ static void json_report(const fed_report *r, enlace_buf *o) {
     json_object *e = json_object_new_string(r->error);
     enlace_buf_puts(o, r->ok ? "null" : json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
     json_object_put(e);
+    json_object *dc = json_object_new_string(r->dir_conflict);
+    enlace_buf_printf(o, ",\"dir_conflict\":%s", r->dir_conflict[0] ? json_object_to_json_string_ext(dc, JSON_C_TO_STRING_PLAIN) : "null");
+    json_object_put(dc);
     enlace_buf_printf(o, ",\"trust_checked\":%s,\"tree_size\":%llu,\"dir_orgs\":%zu,\"dir_vettings\":%zu,"
                          "\"retries\":%d,\"budget_reached\":%s,\"mirrors\":[",
                       r->trust_checked ? "true" : "false", (unsigned long long)r->tree_size, r->dir_orgs,

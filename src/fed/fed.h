@@ -55,6 +55,8 @@ typedef struct fed_report {
     int trust_checked;               /* 1: its signed tree head was proved consistent */
     uint64_t tree_size;              /* the head's size */
     size_t dir_orgs, dir_vettings;   /* taken in from its directory */
+    char dir_conflict[256];          /* "" or fed_directory_conflict_describe's line: published
+                                      * organizations refused (identity held by another party) */
     size_t n_mirrors;
     fed_mirror_report *mirrors;      /* malloc'd (fed_report_free) */
     int retries;                     /* requests retried in the pass */

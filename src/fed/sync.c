@@ -399,10 +399,15 @@ static int run_pass(pass *ps, enlace_err *err) {
      * a failed check stops the partner and is audited (fed_trust_failure_record) */
     for (int step = 0; step < 2; step++) {
         for (int attempt = 0;; attempt++) {
+            store_dir_conflicts conflicts;
+            memset(&conflicts, 0, sizeof conflicts);
             int code = step == 0 ? fed_trust_check(ps->s, ps->c, ps->p, &rep->tree_size, err)
-                                 : fed_directory_pull(ps->s, ps->c, ps->p, &rep->dir_orgs, &rep->dir_vettings, err);
+                                 : fed_directory_pull_ex(ps->s, ps->c, ps->p, &rep->dir_orgs, &rep->dir_vettings,
+                                                         &conflicts, err);
             if (code == 0) {
                 if (step == 0) rep->trust_checked = 1;
+                if (step == 1 && conflicts.n > 0)
+                    fed_directory_conflict_describe(&conflicts, rep->dir_conflict, sizeof rep->dir_conflict);
                 break;
             }
             if (step == 0 && code == ENLACE_ENOTFOUND) break;  /* no audit log: the pass goes on unchecked */
@@ -567,6 +572,7 @@ void fed_report_line(const fed_report *r, char *out, size_t n) {
         if (r->budget_reached) PUT(" (budget reached: resumes next pass)");
         if (r->trust_checked) PUT(", trust %llu leaves", (unsigned long long)r->tree_size);
         PUT(", directory %zu orgs %zu vettings", r->dir_orgs, r->dir_vettings);
+        if (r->dir_conflict[0]) PUT(" (%s)", r->dir_conflict);
     }
     for (size_t i = 0; i < r->n_mirrors; i++) {
         const fed_mirror_report *m = &r->mirrors[i];

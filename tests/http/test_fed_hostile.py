@@ -184,6 +184,8 @@ class FedHostile(unittest.TestCase):
         self.wire(us)
         r = self.sync()
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # the operator sees it in the pass's output (and the worker's log line)
+        self.assertRegex(r.stdout, r"directory conflict: .*%s" % dea)
         orgs = dict((i, (n, p)) for n, p, i in self.sql("SELECT name, party, identity_id FROM org"))
         self.assertEqual(orgs[dea][1], "GT")                  # first come...
         self.assertEqual(orgs[key_identity(us.pub)], ("US node", "US"))

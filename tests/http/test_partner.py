@@ -286,7 +286,8 @@ class TestEpoch(PartnerAsserts, unittest.TestCase):
         self.assertEqual(r.status_code, 200, r.text)
         self.assertEqual(r.headers.get("Content-Type", "").split(";")[0].strip(), JSON)
         j = r.json()
-        self.assertEqual(sorted(j), ["epoch", "party"])
+        self.assertEqual(sorted(j), ["collections", "epoch", "party"])
+        self.assertIsInstance(j["collections"], list)
         self.assertRegex(j["epoch"], r"^[0-9a-f]{64}$")
         return j
 
