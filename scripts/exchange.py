@@ -512,7 +512,7 @@ class Exchange:
         relayed = [(r.get("originator"), r.get("party")) for r in self.holdings(gt).get("holdings", [])
                    if r.get("mirror_of") == "MX" and r.get("title", "").startswith("Liaison")]
         self.check(relayed == [("HSI", "US")], "GT: the relayed advisory keeps its originator, HSI (US), "
-                   "though it came from MX (holdings: %s)" % relayed)
+                   "though it came from MX%s" % ("" if relayed == [("HSI", "US")] else " (holdings: %s)" % relayed))
         self.check(cartel <= gt_all, "GT: the arrest report's public part (the CLEAR cartel) arrived from MX")
         us_arrests = pairs(us.read_all("mx-arrests", "sam.price") or [])
         self.check(us_arrests == pairs(arrest), "US: sam.price reads MX's whole arrest report (%d objects)" % len(us_arrests))
