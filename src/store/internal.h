@@ -79,10 +79,15 @@ int store_self(store *s, char party[POLICY_PARTY_LEN], int64_t *org_rowid, enlac
  * rows known to be that version (their l_ columns equal their own); the store's reads use the
  * 17-argument form, since a collection's latest row need not be the node's latest. The principal is bound with sqlite3_bind_pointer under STORE_PTR_PRINCIPAL. */
 #define STORE_PTR_PRINCIPAL "enlace_principal"
-/* ?1 is the collection, ?6 the principal's party */
+/* ?1 is the collection, ?6 the principal's party. The agreement: the principal's party's on the
+ * collection; or, for a mirror (issue 5), the one the partner made with THIS node's party for
+ * the remote collection -- so this node's own principals count as its agreement party there
+ * (rule 4: a GREEN object without releasable_to that the partner shared by agreement is theirs
+ * to read), with no cap (rule 3 caps partners only; the partner applied its own cap). */
 #define STORE_VISIBLE_CTX \
     "(SELECT default_tlp FROM collection WHERE rowid = ?1), " \
-    "(SELECT max_tlp FROM agreement WHERE party = ?6 AND coll = ?1)"
+    "ifnull((SELECT max_tlp FROM agreement WHERE party = ?6 AND coll = ?1), " \
+    "(SELECT 4 FROM mirror WHERE coll = ?1 AND ?6 = (SELECT value FROM meta WHERE key = 'party')))"
 #define STORE_VISIBLE_ARGS_LATEST \
     "orig_org, orig_party, tlp, rel_to, rel_orgs, orcon, vetted_only, review_by"
 #define STORE_VISIBLE_ARGS STORE_VISIBLE_ARGS_LATEST \

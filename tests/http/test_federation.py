@@ -228,6 +228,9 @@ class Federation(unittest.TestCase):
         # unmarked: CLEAR under the collection's default on US, and so in MX's mirror too (the
         # epoch response carries the default); else it would count as AMBER for MX's readers
         objs.append(indicator(150))
+        # GREEN without releasable_to: shared by agreement with MX, so MX's own users read it in
+        # the mirror (their party is the agreement's party there)
+        objs.append(marked(indicator(151), "green"))
         objs.append(marked(indicator(200), "amber", releasable_to=["MX"]))
         objs.append(marked(indicator(201), "amber", releasable_to=["GT"]))   # not for MX
         Federation.not_for_mx = pairs(objs[-1:])
@@ -235,7 +238,7 @@ class Federation(unittest.TestCase):
         parts, r = sync_json(self.mx, "--page-limit", "7")
         self.assertTrue(parts[0]["ok"], parts)
         m = mirror_report(parts, "us-narcotics")
-        self.assertEqual(m["added"], 20 * 3 + 5 + 2, (parts, r.stderr))
+        self.assertEqual(m["added"], 20 * 3 + 5 + 3, (parts, r.stderr))
         self.assertGreaterEqual(m["pages"], (20 * 3 + 6) // 7)
         self.assertFalse(m["restarted"])                             # a new mirror's first pass
         want = pairs(objs[:-1])
