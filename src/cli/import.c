@@ -40,7 +40,8 @@ static const char import_usage[] =
     "  --tlp LEVEL              TLP 2.0 marking of every object: clear (default), green, amber,\n"
     "                           amber+strict, red\n"
     "  --list-date YYYY-MM-DD   the date the list was published (default: the UTC date of sdn.csv's\n"
-    "                           modification time); created of new objects, modified of new versions\n"
+    "                           modification time, with a warning); created of new objects,\n"
+    "                           modified of new versions\n"
     "  --json                   {\"list_date\",\"collection\",\"individuals\",\"entities\",\"locations\",\n"
     "                           \"threat_actors\",\"relationships\",\"skipped_rows\",\"new\",\"versions\",\n"
     "                           \"unchanged\",\"refused\",\"warnings\"}\n"
@@ -418,6 +419,9 @@ static int import_ofac(int argc, char **argv) {
         free(pbuf);
         return cli_fail(cmd, "cannot read %s", a.pos[1]);
     }
+    if (!a.list_date)   /* a fresh clone's files all date from the clone: say what was used */
+        fprintf(stderr, "enlace %s: warning: no --list-date: using %s, the modification date of %s; give the "
+                        "list's publication date with --list-date YYYY-MM-DD\n", cmd, date, a.pos[1]);
     ofac_options o = {progs, n_progs, date, TLP_IDS[tlp], self.identity_id};
     ofac_result res;
     warn_state w = {0};

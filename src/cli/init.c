@@ -195,9 +195,11 @@ int cli_init(int argc, char **argv) {
         else fputs(o.p, stdout);
         enlace_buf_free(&o);
     } else {
-        printf("node: %s\nparty: %s\norganization: %s (%s)\nadmin user: admin\nadmin password: %s\n"
+        printf("node: %s\nparty: %s\norganization: %s (%s)\n"
+               "node key: %s (give it to partners: enlace partner add --pubkey; also enlace audit key DIR)\n"
+               "admin user: admin\nadmin password: %s\n"
                "(the admin password is shown only once; keep it now)\n",
-               dir, party, org, identity_id, pw);
+               dir, party, org, identity_id, pk64, pw);
     }
 out:
     sodium_memzero(sk, sizeof sk);

@@ -4,15 +4,25 @@
  * pulls from us with. Every change is an audited admin change. */
 #include <getopt.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/checkpoint.h"
 #include "cli/cli.h"
 #include "store/fed.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/secret.h"
+
+/* Each subcommand's synopsis (its --help), in the order of partner_usage. */
+static const char *const sub_usage[][2] = {
+    {"add", "usage: enlace partner add DIR --party CC --url URL --pubkey KEY [--token T] [--json]\n"},
+    {"set", "usage: enlace partner set DIR --party CC [--url URL] [--pubkey KEY] [--token T]\n"},
+    {"list", "usage: enlace partner list DIR [--json]\n"},
+    {"resume", "usage: enlace partner resume DIR --party CC\n"},
+    {"remove", "usage: enlace partner remove DIR --party CC\n"}};
 
 static const char partner_usage[] =
     "usage: enlace partner add DIR --party CC --url URL --pubkey KEY [--token T] [--json]\n"
@@ -26,7 +36,8 @@ static const char partner_usage[] =
     "        \"CC node\" and its account \"partner-cc\" (role partner), and prints ONCE the bearer\n"
     "        token CC pulls from this node with (first line of the text output). --token is the\n"
     "        token THIS node pulls from CC with (made on CC's node).\n"
-    "set     change the URL, key (clears the kept audit trust state) or pull token\n"
+    "set     change the URL, key (clears the kept audit trust state; a stopped partner stays\n"
+    "        stopped until `partner resume`) or pull token\n"
     "list    partners: party, URL, key fingerprint (first 16 base64 characters), whether a\n"
     "        pull token is set (never the token), mirror collections, last pass, last error,\n"
     "        and the reason its sync is stopped\n"
@@ -36,8 +47,11 @@ static const char partner_usage[] =
     "\n"
     "options:\n"
     "  --party CC     the partner party, ISO 3166-1 alpha-2 (not this node's own party)\n"
-    "  --url URL      its TAXII API root, http:// or https:// (e.g. http://127.0.0.1:8022/api/)\n"
-    "  --pubkey KEY   its node's Ed25519 public key, base64 of 32 bytes\n"
+    "  --url URL      its TAXII API root, http:// or https:// (e.g. http://127.0.0.1:8022/api/;\n"
+    "                 warns when it does not end in '/' or is a discovery URL .../taxii2/)\n"
+    "  --pubkey KEY   its node's Ed25519 public key: base64 of 32 bytes, the vkey line, or a file\n"
+    "                 holding either (what `enlace audit key DIR` prints on the partner's node);\n"
+    "                 not this node's own key nor a key pinned for another partner\n"
     "  --token T      the bearer token this node pulls from it with\n"
     "  --json         add: {\"party\",\"url\",\"user\",\"token\",\"org\",\"identity_id\"};\n"
     "                 list: {\"partners\":[{\"party\",\"url\",\"key_fingerprint\",\"pull_token_set\",\n"
@@ -50,6 +64,7 @@ enum { O_PARTY = 1, O_URL, O_PUBKEY, O_TOKEN, O_JSON, O_HELP };
 
 typedef struct partner_args {
     const char *party, *url, *pubkey, *token;
+    char pubkey_b64[48];   /* --pubkey as base64 of its 32 bytes */
     int json;
     char *pos[1];
     int npos;
@@ -77,7 +92,13 @@ static int parse(const char *cmd, int argc, char **argv, partner_args *a) {
         case O_TOKEN: a->token = optarg; break;
         case O_JSON: a->json = 1; break;
         case 'h':
-        case O_HELP: fputs(partner_usage, stdout); return CLI_EXIT_OK;
+        case O_HELP: {
+            const char *sub = strchr(cmd, ' ') ? strchr(cmd, ' ') + 1 : cmd;
+            for (size_t i = 0; i < sizeof sub_usage / sizeof sub_usage[0]; i++)
+                if (!strcmp(sub, sub_usage[i][0])) fputs(sub_usage[i][1], stdout);
+            fputs("(`enlace partner --help` explains every subcommand and option)\n", stdout);
+            return CLI_EXIT_OK;
+        }
         default: return cli_bad_option(cmd, c, argv);
         }
     }
@@ -103,17 +124,64 @@ static int only(const char *cmd, const partner_args *a, unsigned allowed) {
     return -1;
 }
 
-/* Check --url and --pubkey when given (the store checks again). */
-static int check_values(const char *cmd, const partner_args *a) {
+/* A node public key as `enlace audit verify --pubkey` takes it: base64 of the 32 bytes, the
+ * verifier key line (`enlace audit key` "vkey:"), or a file holding either. 0 with pk, else -1. */
+static int read_pubkey(const char *arg, unsigned char pk[32]) {
+    enlace_err err;
+    char name[AUDIT_ORIGIN_MAX];
+    struct stat st;
+    if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+        char *text = NULL;
+        size_t len = 0;
+        if (cli_read_file(arg, &text, &len, &err) != 0) return -1;
+        int rc = audit_pubkey_parse_name(text, pk, name, &err);
+        free(text);
+        return rc ? -1 : 0;
+    }
+    return audit_pubkey_parse_name(arg, pk, name, &err) ? -1 : 0;
+}
+
+/* Refuse pinning this node's own key or a key already pinned for another partner party (a
+ * copy-paste slip). Returns -1 to go on, else the exit status (the message printed). */
+static int check_key_unique(const char *cmd, store *s, const char *party, const char *pubkey) {
+    char own[STORE_PUBKEY_MAX] = "";
+    store_meta_get(s, "node_pubkey", own, sizeof own, NULL);
+    if (own[0] && strcmp(own, pubkey) == 0)
+        return cli_usage_error(cmd, "--pubkey: that is this node's own key (give %s's key: `enlace audit key DIR` on "
+                                    "%s's node)", party, party);
+    store_partner *ps = NULL;
+    size_t n = 0;
+    enlace_err err;
+    int rc = -1;
+    if (store_partner_list(s, &ps, &n, &err) != ENLACE_OK) return cli_fail(cmd, "%s", err.msg);
+    for (size_t i = 0; i < n && rc < 0; i++)
+        if (strcmp(ps[i].party, party) != 0 && strcmp(ps[i].pubkey, pubkey) == 0)
+            rc = cli_usage_error(cmd, "--pubkey: that key is already pinned for partner %s", ps[i].party);
+    free(ps);
+    return rc;
+}
+
+/* Check --url and --pubkey when given (the store checks again); --pubkey is rewritten to the
+ * base64 of its 32 bytes. */
+static int check_values(const char *cmd, partner_args *a) {
     if (a->url && strncmp(a->url, "http://", 7) != 0 && strncmp(a->url, "https://", 8) != 0)
         return cli_usage_error(cmd, "--url '%s' must start with http:// or https://", a->url);
     if (a->pubkey) {
         unsigned char key[32];
-        size_t len = 0;
-        if (sodium_base642bin(key, sizeof key, a->pubkey, strlen(a->pubkey), NULL, &len, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0 || len != 32)
-            return cli_usage_error(cmd, "--pubkey is not base64 of a 32-byte Ed25519 public key "
-                                        "(what `enlace audit key DIR` prints on the partner's node)");
+        if (read_pubkey(a->pubkey, key) != 0)
+            return cli_usage_error(cmd, "--pubkey is not a node public key: base64 of 32 bytes, the vkey line, or "
+                                        "a file holding either (what `enlace audit key DIR` prints on the partner's node)");
+        sodium_bin2base64(a->pubkey_b64, sizeof a->pubkey_b64, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
+        a->pubkey = a->pubkey_b64;
+    }
+    if (a->url) {   /* a warning, not an error: the first sync pass tells for sure */
+        size_t ul = strlen(a->url);
+        if (strstr(a->url, "/taxii2"))
+            fprintf(stderr, "enlace %s: warning: --url %s looks like a TAXII discovery URL; give the partner's "
+                            "API root (e.g. http://host:port/api/)\n", cmd, a->url);
+        else if (ul && a->url[ul - 1] != '/')
+            fprintf(stderr, "enlace %s: warning: --url %s does not end in '/'; a TAXII API root does "
+                            "(e.g. http://host:port/api/)\n", cmd, a->url);
     }
     if (a->token && (!*a->token || strlen(a->token) >= STORE_TOKEN_MAX))
         return cli_usage_error(cmd, "--token must be 1-%d characters", STORE_TOKEN_MAX - 1);
@@ -150,8 +218,10 @@ static int partner_add(int argc, char **argv) {
         cli_fail(cmd, "%s", err.msg);
     } else if (strcmp(a.party, self.party) == 0) {
         rc = cli_usage_error(cmd, "--party %s is this node's own party; partners are other parties' nodes", a.party);
+    } else if ((rc = check_key_unique(cmd, s, a.party, a.pubkey)) >= 0) {
+        /* refused */
     } else if (cli_audit_begin(s, &err) != ENLACE_OK) {
-        cli_fail(cmd, "%s", err.msg);
+        rc = cli_fail(cmd, "%s", err.msg);
     } else {
         /* The partner, its account and the token it pulls with: one audited change. */
         int64_t now = enlace_clock_now_us();
@@ -161,7 +231,7 @@ static int partner_add(int argc, char **argv) {
         if (cli_audited(s, "partner-add", what, op, &err) != ENLACE_OK) {
             rc = store_fail(cmd, a.party, &err);
         } else if (store_org_get_by_rowid(s, p.org_rowid, &org, &err) != ENLACE_OK) {
-            cli_fail(cmd, "%s", err.msg);
+            rc = cli_fail(cmd, "%s", err.msg);
         } else if (a.json) {
             enlace_buf o = ENLACE_BUF_INIT;
             enlace_buf_printf(&o, "{\"party\":\"%s\",\"url\":", p.party);
@@ -175,7 +245,9 @@ static int partner_add(int argc, char **argv) {
         } else {
             printf("%s\nparty: %s\nuser: %s\norg: %s (%s)\n", tok, p.party, p.user_name, org.name, org.identity_id);
             fprintf(stderr, "(the first line is the token %s pulls from this node with; it is shown only once: "
-                            "give it to %s's admin for 'enlace partner add ... --token')\n", p.party, p.party);
+                            "give it to %s's admin for 'enlace partner add ... --token T', or, if %s already "
+                            "added this node, 'enlace partner set DIR --party %s --token T')\n",
+                    p.party, p.party, p.party, self.party);
             rc = CLI_EXIT_OK;
         }
     }
@@ -199,12 +271,18 @@ static int partner_set(int argc, char **argv) {
     char what[64];
     snprintf(what, sizeof what, "%s%s%s%s", a.party, a.url ? " url" : "", a.pubkey ? " pubkey" : "",
              a.token ? " token" : "");
-    if (cli_audit_begin(s, &err) != ENLACE_OK ||
+    store_partner p;
+    if (a.pubkey && (rc = check_key_unique(cmd, s, a.party, a.pubkey)) >= 0) {
+        /* refused */
+    } else if (cli_audit_begin(s, &err) != ENLACE_OK ||
         cli_audited(s, "partner-set", what, store_partner_update(s, a.party, a.url, a.pubkey, a.token, &err), &err) != ENLACE_OK) {
         rc = store_fail(cmd, a.party, &err);
     } else {
         printf("partner %s updated:%s%s%s\n", a.party, a.url ? " url" : "", a.pubkey ? " key (trust state cleared)" : "",
                a.token ? " pull token" : "");
+        /* a new key or token does not lift a stop after a failed trust check: the admin does */
+        if (store_partner_get(s, a.party, &p, &err) == ENLACE_OK && p.stopped[0])
+            printf("still stopped: run enlace partner resume DIR --party %s\n", a.party);
         rc = CLI_EXIT_OK;
     }
     store_close(s);

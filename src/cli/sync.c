@@ -145,7 +145,10 @@ static int one_round(const char *cmd, store *s, const char *only, const fed_opti
         }
         found++;
         all_ok &= rep.ok;
-        if (!rep.ok) fprintf(stderr, "enlace %s: %s\n", cmd, rep.error);
+        if (!rep.ok) {   /* named once: "US: ..." unless the error starts with the party */
+            int named = strncmp(rep.error, rep.party, strlen(rep.party)) == 0;
+            fprintf(stderr, "enlace %s: %s%s%s\n", cmd, named ? "" : rep.party, named ? "" : ": ", rep.error);
+        }
         fed_report_free(&rep);
         if (!json) {   /* line by line as partners finish */
             fputs(o.p ? o.p : "", stdout);

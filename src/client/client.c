@@ -306,6 +306,11 @@ void client_error_describe(const client_response *resp, char *out, size_t n) {
             json_object_is_type(desc, json_type_string) && *json_object_get_string(desc)) {
             one_line(out, n, ": ", 2);
             one_line(out, n, json_object_get_string(desc), 400);
+            /* the server answers 404 for a collection the user may not read too (it hides that
+             * the collection exists) */
+            if (resp->status == 404 && strcmp(json_object_get_string(desc), "no such collection") == 0)
+                one_line(out, n, " (or this user may not read it: enlace collection grant DIR COLL --user U --read)",
+                         200);
         }
     } else {
         one_line(out, n, ": ", 2);

@@ -104,6 +104,19 @@ static void path_of(const pass *ps, const char *req, char *out, size_t n) {
     snprintf(out, n, "%.*s", (int)strcspn(p, "?"), p);
 }
 
+/* What an operator should do about a refused request, appended to its error line: 401/403 (the
+ * pull token), 404 (the URL is not the partner's TAXII API root). why: the described response. */
+static void what_to_do(const char *party, const char *why, char *out, size_t n) {
+    if (strstr(why, "HTTP 401") || strstr(why, "HTTP 403"))
+        snprintf(out, n, "; get a new one from %s's admin and run `enlace partner set DIR --party %s --token T`", party,
+                 party);
+    else if (strstr(why, "HTTP 404"))
+        snprintf(out, n, "; --url must be %s's TAXII API root (e.g. http://host:port/api/): "
+                         "`enlace partner set DIR --party %s --url URL`", party, party);
+    else if (n)
+        out[0] = '\0';
+}
+
 /* What a request came to. */
 enum { REQ_OK = 0, REQ_FAILED, REQ_CURSOR, REQ_AUTH };
 
@@ -150,7 +163,10 @@ static int fetch(pass *ps, const char *req, const char *accept, size_t cap, int 
             snprintf(why, sizeof why, "%s", d);
             if (resp->status == 401 || resp->status == 403) {
                 client_response_free(resp);
-                enlace_err_set(err, ENLACE_EAUTH, "%s: GET %s: token refused: %s", ps->p->party, path, why);
+                char todo[300];
+                what_to_do(ps->p->party, why, todo, sizeof todo);
+                enlace_err_set(err, ENLACE_EAUTH, "%s refused our pull token (GET %s: %.150s)%s", ps->p->party, path,
+                               why, todo);
                 return REQ_AUTH;
             }
             if (resp->status == 400 && cursor_ok) {
@@ -160,10 +176,14 @@ static int fetch(pass *ps, const char *req, const char *accept, size_t cap, int 
             }
             retry = resp->status >= 500 || resp->status == 429 || resp->status == 408;
         }
+        /* 404 on the collections list: the URL is not its API root */
+        int wrong_root = rc == 0 && resp->status == 404 && strcmp(req, "collections/") == 0;
         client_response_free(resp);
         if (!retry || attempt >= ps->o->retries) {
-            enlace_err_set(err, rc == 0 ? ENLACE_ENET : rc, "%s: GET %s: %s%s", ps->p->party, path, why,
-                           retry && attempt ? " (after retries)" : "");
+            char todo[300] = "";
+            if (wrong_root) what_to_do(ps->p->party, why, todo, sizeof todo);
+            enlace_err_set(err, rc == 0 ? ENLACE_ENET : rc, "%s: GET %s: %.150s%s%s", ps->p->party, path, why,
+                           retry && attempt ? " (after retries)" : "", todo);
             if (err && err->code == ENLACE_ETOOBIG) err->code = ENLACE_ENET;
             return REQ_FAILED;
         }
@@ -423,8 +443,15 @@ static int run_pass(pass *ps, enlace_err *err) {
                                       reason);
             }
             int retriable = code == ENLACE_ENET || code == ENLACE_EINVAL;
-            if (!retriable || attempt >= ps->o->retries || cancelled(ps))
-                return enlace_err_set(err, code, "%s: %s: %s", ps->p->party, step == 0 ? "trust check" : "directory", m);
+            if (!retriable || attempt >= ps->o->retries || cancelled(ps)) {
+                char todo[300];
+                what_to_do(ps->p->party, m, todo, sizeof todo);
+                if (strstr(m, "HTTP 401") || strstr(m, "HTTP 403"))
+                    return enlace_err_set(err, code, "%s refused our pull token (%s: %.150s)%s", ps->p->party,
+                                          step == 0 ? "trust check" : "directory", m, todo);
+                return enlace_err_set(err, code, "%s: %s: %.150s%s", ps->p->party,
+                                      step == 0 ? "trust check" : "directory", m, todo);
+            }
             rep->retries++;
             nap(ps, backoff(ps->o, attempt));
         }
@@ -554,9 +581,13 @@ int fed_sync_partner(store *s, const char *party, const fed_options *o, fed_repo
         code = run_pass(&ps, &e);
     client_free(ps.c);
     rep->ok = code == 0;
-    if (code) snprintf(rep->error, sizeof rep->error, "%s", e.msg);
+    /* the report and the partner row name the party already: the message without "PARTY: " */
+    const char *msg = e.msg;
+    size_t pl = strlen(party);
+    if (strncmp(msg, party, pl) == 0 && msg[pl] == ':' && msg[pl + 1] == ' ') msg += pl + 2;
+    if (code) snprintf(rep->error, sizeof rep->error, "%s", msg);
     enlace_err pe;
-    store_partner_pass_done(s, party, enlace_clock_now_us(), code ? e.msg : "", &pe);
+    store_partner_pass_done(s, party, enlace_clock_now_us(), code ? msg : "", &pe);
     if (lock >= 0) close(lock);
     if (code && err) *err = e;
     return code;
