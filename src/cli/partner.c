@@ -174,18 +174,22 @@ static int check_values(const char *cmd, partner_args *a) {
         sodium_bin2base64(a->pubkey_b64, sizeof a->pubkey_b64, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
         a->pubkey = a->pubkey_b64;
     }
-    if (a->url) {   /* a warning, not an error: the first sync pass tells for sure */
-        size_t ul = strlen(a->url);
-        if (strstr(a->url, "/taxii2"))
-            fprintf(stderr, "enlace %s: warning: --url %s looks like a TAXII discovery URL; give the partner's "
-                            "API root (e.g. http://host:port/api/)\n", cmd, a->url);
-        else if (ul && a->url[ul - 1] != '/')
-            fprintf(stderr, "enlace %s: warning: --url %s does not end in '/'; a TAXII API root does "
-                            "(e.g. http://host:port/api/)\n", cmd, a->url);
-    }
     if (a->token && (!*a->token || strlen(a->token) >= STORE_TOKEN_MAX))
         return cli_usage_error(cmd, "--token must be 1-%d characters", STORE_TOKEN_MAX - 1);
     return -1;
+}
+
+/* After a stored --url: a warning on stderr (not an error: the first sync pass tells for sure)
+ * when it does not look like a TAXII API root. */
+static void warn_url(const char *cmd, const char *url) {
+    size_t ul = url ? strlen(url) : 0;
+    if (!ul) return;
+    if (strstr(url, "/taxii2"))
+        fprintf(stderr, "enlace %s: warning: --url %s looks like a TAXII discovery URL; give the partner's "
+                        "API root (e.g. http://host:port/api/)\n", cmd, url);
+    else if (url[ul - 1] != '/')
+        fprintf(stderr, "enlace %s: warning: --url %s does not end in '/'; a TAXII API root does "
+                        "(e.g. http://host:port/api/)\n", cmd, url);
 }
 
 /* The store's error for cmd: EINVAL is a usage error, a missing partner says so. */
@@ -242,12 +246,14 @@ static int partner_add(int argc, char **argv) {
             enlace_buf_json_str(&o, org.name);
             enlace_buf_printf(&o, ",\"identity_id\":\"%s\"}\n", org.identity_id);
             rc = cli_emit(cmd, &o, 1);
+            warn_url(cmd, a.url);
         } else {
             printf("%s\nparty: %s\nuser: %s\norg: %s (%s)\n", tok, p.party, p.user_name, org.name, org.identity_id);
             fprintf(stderr, "(the first line is the token %s pulls from this node with; it is shown only once: "
                             "give it to %s's admin for 'enlace partner add ... --token T', or, if %s already "
                             "added this node, 'enlace partner set DIR --party %s --token T')\n",
                     p.party, p.party, p.party, self.party);
+            warn_url(cmd, a.url);
             rc = CLI_EXIT_OK;
         }
     }
@@ -280,6 +286,7 @@ static int partner_set(int argc, char **argv) {
     } else {
         printf("partner %s updated:%s%s%s\n", a.party, a.url ? " url" : "", a.pubkey ? " key (trust state cleared)" : "",
                a.token ? " pull token" : "");
+        warn_url(cmd, a.url);
         /* a new key or token does not lift a stop after a failed trust check: the admin does */
         if (store_partner_get(s, a.party, &p, &err) == ENLACE_OK && p.stopped[0])
             printf("still stopped: run enlace partner resume DIR --party %s\n", a.party);

@@ -182,7 +182,7 @@ static int fetch(pass *ps, const char *req, const char *accept, size_t cap, int 
         if (!retry || attempt >= ps->o->retries) {
             char todo[300] = "";
             if (wrong_root) what_to_do(ps->p->party, why, todo, sizeof todo);
-            enlace_err_set(err, rc == 0 ? ENLACE_ENET : rc, "%s: GET %s: %.150s%s%s", ps->p->party, path, why,
+            enlace_err_set(err, rc == 0 ? ENLACE_ENET : rc, "%s: GET %s: %s%s%s", ps->p->party, path, why,
                            retry && attempt ? " (after retries)" : "", todo);
             if (err && err->code == ENLACE_ETOOBIG) err->code = ENLACE_ENET;
             return REQ_FAILED;
@@ -449,7 +449,7 @@ static int run_pass(pass *ps, enlace_err *err) {
                 if (strstr(m, "HTTP 401") || strstr(m, "HTTP 403"))
                     return enlace_err_set(err, code, "%s refused our pull token (%s: %.150s)%s", ps->p->party,
                                           step == 0 ? "trust check" : "directory", m, todo);
-                return enlace_err_set(err, code, "%s: %s: %.150s%s", ps->p->party,
+                return enlace_err_set(err, code, "%s: %s: %s%s", ps->p->party,
                                       step == 0 ? "trust check" : "directory", m, todo);
             }
             rep->retries++;
