@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "fed/fed.h"
@@ -28,6 +29,8 @@ static const char serve_usage[] =
     "                            grows (default 10; docs/audit.md)\n"
     "  --sync-interval S         pull from partner nodes every S seconds (default 30; 0 = no sync\n"
     "                            worker; docs/federation.md); each pass logs one line\n"
+    "  --sync-cacert FILE        PEM bundle the sync worker verifies partners' TLS certificates\n"
+    "                            with (default: the system's)\n"
     "  --pass-budget S           end a partner's pass after S seconds, resuming at its cursors\n"
     "                            on the next pass (default 300; 0 = no limit)\n"
     "  --help                    show this help\n"
@@ -84,6 +87,7 @@ int cli_serve(int argc, char **argv) {
     const char *dir = NULL, *cert_path = NULL, *key_path = NULL;
     size_t threads = cfg.threads;
     long sync_interval = 30, pass_budget = -1;
+    const char *sync_cacert = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -116,6 +120,13 @@ int cli_serve(int argc, char **argv) {
                 fprintf(stderr, "enlace serve: --sync-interval must be 0-86400 seconds\n");
                 return 2;
             }
+        }
+        else if (strcmp(a, "--sync-cacert") == 0) {
+            if (!v || !*v || access(v, R_OK) != 0) {
+                fprintf(stderr, "enlace serve: --sync-cacert needs a readable PEM file\n");
+                return 2;
+            }
+            sync_cacert = v;
         }
         else if (strcmp(a, "--pass-budget") == 0) {
             char *end = NULL;
@@ -222,6 +233,7 @@ int cli_serve(int argc, char **argv) {
         fed_options_default(&fo);
         fo.node_dir = dir;
         if (pass_budget >= 0) fo.pass_budget_s = pass_budget;
+        if (sync_cacert) fo.cacert = sync_cacert;
         if (fed_worker_start(db, &fo, sync_interval, log_line, NULL, &worker, &err) != 0) {
             fprintf(stderr, "enlace serve: %s\n", err.msg);
             taxii_server_stop(srv, 10000);

@@ -113,6 +113,9 @@ static void what_to_do(const char *party, const char *why, char *out, size_t n) 
     else if (strstr(why, "HTTP 404"))
         snprintf(out, n, "; --url must be %s's TAXII API root (e.g. http://host:port/api/): "
                          "`enlace partner set DIR --party %s --url URL`", party, party);
+    else if (strstr(why, "certificate"))
+        snprintf(out, n, "; to trust %s's certificate: `enlace sync --cacert FILE` (the serve worker: "
+                         "`enlace serve --sync-cacert FILE`)", party);
     else if (n)
         out[0] = '\0';
 }
@@ -181,7 +184,7 @@ static int fetch(pass *ps, const char *req, const char *accept, size_t cap, int 
         client_response_free(resp);
         if (!retry || attempt >= ps->o->retries) {
             char todo[300] = "";
-            if (wrong_root) what_to_do(ps->p->party, why, todo, sizeof todo);
+            if (wrong_root || (rc && client_tls_untrusted(ps->c))) what_to_do(ps->p->party, why, todo, sizeof todo);
             enlace_err_set(err, rc == 0 ? ENLACE_ENET : rc, "%s: GET %s: %s%s%s", ps->p->party, path, why,
                            retry && attempt ? " (after retries)" : "", todo);
             if (err && err->code == ENLACE_ETOOBIG) err->code = ENLACE_ENET;

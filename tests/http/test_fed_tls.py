@@ -3,7 +3,6 @@
 node served with a self-signed certificate. Without the certificate the pass fails with a one-line
 TLS cause in bounded time and stores nothing; with `sync --cacert` it pulls exactly. Needs openssl
 (skips otherwise)."""
-import os
 import shutil
 import time
 import unittest
@@ -47,6 +46,7 @@ class FedTLS(unittest.TestCase):
         lines = [l for l in r.stdout.splitlines() if l.startswith("US")]
         self.assertEqual(len(lines), 1, r.stdout)
         self.assertRegex(lines[0], r"(?i)US: failed: .*(certificate|tls|ssl)", r.stdout)
+        self.assertIn("--cacert FILE", lines[0])                 # says what to do
         self.assertEqual(mirror_pairs(self.mx, "us-narcotics"), [])
         # the operator trusts the partner's certificate: the next pass pulls exactly
         r = sync(self.mx, "--cacert", self.cert)
@@ -54,6 +54,15 @@ class FedTLS(unittest.TestCase):
         got = mirror_pairs(self.mx, "us-narcotics")
         self.assertEqual(len(got), len(self.objs))
         self.assertEqual(set(got), pairs(self.objs))
+        # the serve worker, told the same with --sync-cacert, pulls what is added next
+        more = [marked(indicator(100 + n), "clear") for n in range(3)]
+        r = self.us.post_envelope("narcotics", more, user="dea-analyst", verify=self.cert)
+        self.assertEqual(r.status_code, 202, r.text)
+        self.mx.restart("--sync-interval", "1", "--sync-cacert", self.cert)
+        deadline = time.time() + 60
+        while time.time() < deadline and len(mirror_pairs(self.mx, "us-narcotics")) < len(self.objs) + 3:
+            time.sleep(0.3)
+        self.assertEqual(set(mirror_pairs(self.mx, "us-narcotics")), pairs(self.objs + more))
 
 
 if __name__ == "__main__":
