@@ -13,6 +13,7 @@
 #include "client/client.h"
 #include "fed/audit_source.h"
 #include "fed/fed.h"
+#include "fed/internal.h"
 #include "stix/time.h"
 #include "store/audit_store.h"
 #include "util/clock.h"
@@ -117,32 +118,13 @@ static int read_payload(json_object *doc, const store_partner *p, store_dir_org 
     return 0;
 }
 
-/* The node's own organization's name and party, for the audit entry. */
-static int node_self(store *s, char *org, size_t org_n, char party[POLICY_PARTY_LEN], enlace_err *err) {
-    store_org *orgs = NULL;
-    size_t n = 0;
-    int rc = store_org_list(s, &orgs, &n, err);
-    if (rc) return rc;
-    rc = enlace_err_set(err, ENLACE_ENOTFOUND, "the node has no organization of its own");
-    for (size_t i = 0; i < n; i++)
-        if (orgs[i].self) {
-            snprintf(org, org_n, "%s", orgs[i].name);
-            snprintf(party, POLICY_PARTY_LEN, "%s", orgs[i].party);
-            rc = 0;
-            enlace_err_clear(err);
-            break;
-        }
-    free(orgs);
-    return rc;
-}
-
 /* Take the directory in and, when its conflicts are news (store_dir_conflicts.changed), append
  * the audit entry FED_DIRECTORY_CONFLICT_ACTION in the same transaction. */
 static int take_in(store *s, const store_partner *p, const store_dir_org *orgs, size_t no,
                    const store_dir_vetting *vets, size_t nv, size_t *n_orgs, size_t *n_vettings,
                    store_dir_conflicts *cf, enlace_err *err) {
     char org[128], self_party[POLICY_PARTY_LEN];
-    int rc = node_self(s, org, sizeof org, self_party, err);
+    int rc = fed_node_self(s, org, sizeof org, self_party, err);
     if (rc) return rc;
     if ((rc = store_audit_begin(s, err))) return rc;
     int64_t now = enlace_clock_now_us();

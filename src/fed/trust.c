@@ -11,6 +11,7 @@
 #include "audit/verify.h"
 #include "fed/audit_source.h"
 #include "fed/fed.h"
+#include "fed/internal.h"
 #include "store/audit_store.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -89,8 +90,8 @@ int fed_trust_check(store *s, struct client *c, const store_partner *p, uint64_t
     return rc;
 }
 
-/* The node's own organization (name) and party, who the entry says acted. */
-static int node_self(store *s, char *org, size_t org_n, char party[POLICY_PARTY_LEN], enlace_err *err) {
+/* internal.h */
+int fed_node_self(store *s, char *org, size_t org_n, char party[POLICY_PARTY_LEN], enlace_err *err) {
     store_org *orgs = NULL;
     size_t n = 0;
     int rc = store_org_list(s, &orgs, &n, err);
@@ -111,7 +112,7 @@ static int node_self(store *s, char *org, size_t org_n, char party[POLICY_PARTY_
 int fed_trust_failure_record(store *s, const char *party, const char *reason, enlace_err *err) {
     if (!s || !party || !reason || !*reason) return enlace_err_set(err, ENLACE_EINVAL, "fed: bad trust failure record");
     char org[128], self_party[POLICY_PARTY_LEN], target[64];
-    int rc = node_self(s, org, sizeof org, self_party, err);
+    int rc = fed_node_self(s, org, sizeof org, self_party, err);
     if (rc) return rc;
     snprintf(target, sizeof target, "partner %s stopped", party);
     if ((rc = store_audit_begin(s, err))) return rc;
