@@ -14,6 +14,7 @@
 #include "audit/entry.h"
 #include "cli/cli.h"
 #include "import/ofac.h"
+#include "stix/json.h"
 #include "store/fed.h"
 #include "stix/marking.h"
 #include "stix/validate.h"
@@ -228,12 +229,6 @@ static void carry_list(json_object *obj, json_object *stored, const char *key) {
     json_object_object_add(obj, key, merged);
 }
 
-static const char *str_member(json_object *o, const char *k) {
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                                                           : NULL;
-}
-
 /* Decide for each object of objs[0..n) (built for list stamp) against the stored latest
  * versions: unchanged (counted), refused (counted, warned) or pending (appended to *out). */
 static int decide_batch(store *s, int64_t coll, const store_org *self, char **objs, size_t n, const char *stamp,
@@ -243,21 +238,21 @@ static int decide_batch(store *s, int64_t coll, const store_org *self, char **ob
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         parsed[i] = json_tokener_parse(objs[i]);
-        ids[m] = parsed[i] ? str_member(parsed[i], "id") : NULL;
+        ids[m] = parsed[i] ? stix_json_str(parsed[i], "id") : NULL;
         if (ids[m]) m++;
     }
     stored_set st = {0};
     int rc = load_stored(s, coll, self, ids, m, &st, err);
     for (size_t i = 0; rc == ENLACE_OK && i < n; i++) {
         json_object *o = parsed[i];
-        const char *id = o ? str_member(o, "id") : NULL;
+        const char *id = o ? stix_json_str(o, "id") : NULL;
         if (!id) {
             k->refused++;
             continue;
         }
         json_object *old = stored_find(&st, id);
         if (old) {
-            const char *created = str_member(old, "created"), *modified = str_member(old, "modified");
+            const char *created = stix_json_str(old, "created"), *modified = stix_json_str(old, "modified");
             if (created) json_object_object_add(o, "created", json_object_new_string(created));
             if (carry_aliases) {
                 carry_list(o, old, "x_ofac_aliases");

@@ -14,19 +14,13 @@
 #include "fed/audit_source.h"
 #include "fed/fed.h"
 #include "fed/internal.h"
+#include "stix/json.h"
 #include "stix/time.h"
 #include "store/audit_store.h"
 #include "util/clock.h"
 
 static int malformed(enlace_err *err, const char *party, const char *what) {
     return enlace_err_set(err, ENLACE_EINVAL, "malformed response: the directory of %s: %s", party, what);
-}
-
-static const char *str_member(json_object *o, const char *name) {
-    json_object *v = NULL;
-    return o && json_object_object_get_ex(o, name, &v) && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v)
-               : NULL;
 }
 
 static json_object *parse(const char *text, size_t len) {
@@ -52,7 +46,7 @@ static json_object *parse(const char *text, size_t len) {
 static int check_signature(json_object *env, const store_partner *p, const unsigned char pk[32],
                            const char **payload, size_t *payload_len, enlace_err *err) {
     json_object *pl = NULL;
-    const char *sig64 = str_member(env, "signature"), *key64 = str_member(env, "public_key");
+    const char *sig64 = stix_json_str(env, "signature"), *key64 = stix_json_str(env, "public_key");
     if (!json_object_object_get_ex(env, "payload", &pl) || !json_object_is_type(pl, json_type_string) || !sig64 ||
         !key64)
         return malformed(err, p->party, "not a signed directory (payload, signature, public_key)");
@@ -83,7 +77,7 @@ static int read_payload(json_object *doc, const store_partner *p, store_dir_org 
     *orgs = NULL;
     *vets = NULL;
     *n_orgs = *n_vets = 0;
-    const char *party = str_member(doc, "party");
+    const char *party = stix_json_str(doc, "party");
     if (!party) return malformed(err, p->party, "the payload names no party");
     if (strcmp(party, p->party) != 0)
         return enlace_err_set(err, ENLACE_EAUTH, "wrong party: the directory signed with %s's key speaks for party "
@@ -100,7 +94,7 @@ static int read_payload(json_object *doc, const store_partner *p, store_dir_org 
     if (!*orgs || !*vets) return enlace_err_set(err, ENLACE_ENOMEM, "out of memory");
     for (size_t i = 0; i < no; i++) {
         json_object *o = json_object_array_get_idx(ao, i);
-        const char *type = str_member(o, "type"), *id = str_member(o, "id"), *name = str_member(o, "name");
+        const char *type = stix_json_str(o, "type"), *id = stix_json_str(o, "id"), *name = stix_json_str(o, "name");
         if (!json_object_is_type(o, json_type_object) || !type || strcmp(type, "identity") != 0 || !id || !name)
             continue;  /* not an identity: nothing this node can record */
         const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -109,7 +103,7 @@ static int read_payload(json_object *doc, const store_partner *p, store_dir_org 
     }
     for (size_t i = 0; i < nv; i++) {
         json_object *v = json_object_array_get_idx(av, i);
-        const char *org = str_member(v, "organization"), *by = str_member(v, "vetted_by"), *until = str_member(v, "until");
+        const char *org = stix_json_str(v, "organization"), *by = stix_json_str(v, "vetted_by"), *until = stix_json_str(v, "until");
         int64_t until_us = 0;
         /* a directory states its own party's vettings only */
         if (!org || !by || strcmp(by, p->party) != 0 || !until || taxii_time_parse(until, &until_us) != 0) continue;

@@ -6,13 +6,8 @@
 #include <string.h>
 
 #include "fed/page.h"
+#include "stix/json.h"
 #include "stix/span.h"
-
-static const char *member_str(json_object *o, const char *k) {
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                                                            : NULL;
-}
 
 /* The party x_enlace_originators names for id (copied into out), or NULL when none or not a
  * party code. The serving node keys it by the id as it stores it: in lower case. */
@@ -79,7 +74,7 @@ int fed_page_build(const client_response *resp, json_object *root, fed_page *pg,
         else ok = 1;
         if (!ok) {
             if (pg->bad++ == 0) {
-                const char *id = json_object_is_type(el, json_type_object) ? member_str(el, "id") : NULL;
+                const char *id = json_object_is_type(el, json_type_object) ? stix_json_str(el, "id") : NULL;
                 snprintf(note, note_n, "%.100s: %.140s", id ? id : "(no id)", reason);
             }
             continue;

@@ -19,6 +19,7 @@
 #include "fed/audit_source.h"
 #include "fed/fed.h"
 #include "fed/page.h"
+#include "stix/json.h"
 #include "stix/time.h"
 #include "util/clock.h"
 
@@ -195,12 +196,6 @@ static int fetch(pass *ps, const char *req, const char *accept, size_t cap, int 
     }
 }
 
-static const char *member_str(json_object *o, const char *k) {
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                                                            : NULL;
-}
-
 /* One collection's default TLP as the partner's epoch response gives it. */
 #define MAX_DEFAULTS 256
 typedef struct remote_default {
@@ -216,7 +211,7 @@ static size_t remote_defaults(json_object *root, remote_default *out, size_t max
     size_t n = 0, len = json_object_array_length(arr);
     for (size_t i = 0; i < len && n < max; i++) {
         json_object *c = json_object_array_get_idx(arr, i), *d = NULL;
-        const char *id = json_object_is_type(c, json_type_object) ? member_str(c, "id") : NULL;
+        const char *id = json_object_is_type(c, json_type_object) ? stix_json_str(c, "id") : NULL;
         if (!id || strlen(id) >= sizeof out[n].id || !json_object_object_get_ex(c, "default_tlp", &d)) continue;
         int tlp = POLICY_TLP_NONE;
         if (d != NULL) {
@@ -394,7 +389,7 @@ static int sweep_unlisted(pass *ps, json_object *colls, const char *epoch, enlac
         size_t nc = colls ? json_object_array_length(colls) : 0;
         for (size_t j = 0; j < nc && !listed; j++) {
             json_object *c = json_object_array_get_idx(colls, j), *cr;
-            const char *id = json_object_is_type(c, json_type_object) ? member_str(c, "id") : NULL;
+            const char *id = json_object_is_type(c, json_type_object) ? stix_json_str(c, "id") : NULL;
             listed = id && strcasecmp(id, ms[i].remote_id) == 0 && json_object_object_get_ex(c, "can_read", &cr) &&
                      json_object_get_boolean(cr);
         }
@@ -467,7 +462,7 @@ static int run_pass(pass *ps, enlace_err *err) {
     if (fetch(ps, req, "application/json", FED_EPOCH_MAX, 0, &resp, &root, err) != REQ_OK)
         return err ? err->code : ENLACE_ENET;
     /* {"party": the party it is served to (ours), "epoch"} */
-    const char *ep = member_str(root, "epoch");
+    const char *ep = stix_json_str(root, "epoch");
     int bad = !ep || strlen(ep) != STORE_EPOCH_LEN - 1;
     if (!bad) snprintf(epoch, sizeof epoch, "%s", ep);
     /* the default TLP of each collection it shares with us: our mirror reads unmarked objects
@@ -490,7 +485,7 @@ static int run_pass(pass *ps, enlace_err *err) {
     for (size_t i = 0; i < nc && !code && !rep->budget_reached; i++) {
         json_object *c = json_object_array_get_idx(colls, i), *cr;
         if (!json_object_is_type(c, json_type_object)) continue;
-        const char *id = member_str(c, "id");
+        const char *id = stix_json_str(c, "id");
         if (!id || !json_object_object_get_ex(c, "can_read", &cr) || !json_object_get_boolean(cr)) continue;
         if (strlen(id) >= 40 || strspn(id, "0123456789abcdefABCDEF-") != strlen(id)) continue; /* not a UUID */
         fed_mirror_report *mr = report_add(rep, err);
@@ -499,7 +494,7 @@ static int run_pass(pass *ps, enlace_err *err) {
             break;
         }
         store_mirror m;
-        if ((code = store_mirror_ensure(ps->s, ps->p->party, id, member_str(c, "alias"), member_str(c, "title"), &m,
+        if ((code = store_mirror_ensure(ps->s, ps->p->party, id, stix_json_str(c, "alias"), stix_json_str(c, "title"), &m,
                                         err)))
             break;
         for (size_t k = 0; k < n_defaults; k++)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stix/id.h"
+#include "stix/json.h"
 #include "stix/time.h"
 
 /* Every fixed marking-definition id enlace knows, with its canonical level (docs/policy.md
@@ -91,19 +92,13 @@ static int level_of_name(const char *s) {
     return STIX_TLP_NONE;
 }
 
-static const char *str_member(json_object *o, const char *key) {
-    json_object *v;
-    if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v)) return NULL;
-    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 static int str_ieq(const char *s, const char *w) { return s != NULL && ieq_n(s, strlen(s), w); }
 
 int stix_marking_definition_tlp(json_object *md) {
-    const char *type = str_member(md, "type");
+    const char *type = stix_json_str(md, "type");
     if (type == NULL || strcmp(type, "marking-definition") != 0) return STIX_TLP_NONE;
     /* a fixed id is what the whole world agrees on: it wins over whatever the body says */
-    int fixed = stix_marking_tlp_of_id(str_member(md, "id"));
+    int fixed = stix_marking_tlp_of_id(stix_json_str(md, "id"));
     if (fixed != STIX_TLP_NONE) return fixed;
 
     /* Otherwise every TLP encoding the object carries counts, and the most restrictive wins. */
@@ -112,20 +107,20 @@ int stix_marking_definition_tlp(json_object *md) {
     /* the TLP 2.0 extension under its id in any case; should it appear under several, each counts */
     if (json_object_object_get_ex(md, "extensions", &ext) && json_object_is_type(ext, json_type_object)) {
         json_object_object_foreach(ext, ek, ev) {
-            if (id_ieq(ek, STIX_TLP2_EXT)) tlp = max_tlp(tlp, level_of_name(str_member(ev, "tlp_2_0")));
+            if (id_ieq(ek, STIX_TLP2_EXT)) tlp = max_tlp(tlp, level_of_name(stix_json_str(ev, "tlp_2_0")));
         }
     }
     /* definition_type "tlp" (S§7.2.1.3), and the US AIS marking ("ais", as the OASIS
      * stix-elevator writes it), which carries the TLP in definition.tlp too */
     json_object *def;
-    const char *dt = str_member(md, "definition_type");
+    const char *dt = stix_json_str(md, "definition_type");
     if ((str_ieq(dt, "tlp") || str_ieq(dt, "ais")) && json_object_object_get_ex(md, "definition", &def))
-        tlp = max_tlp(tlp, level_of_name(str_member(def, "tlp")));
+        tlp = max_tlp(tlp, level_of_name(stix_json_str(def, "tlp")));
     /* OpenCTI keeps its own marking model in x_opencti_definition_type/x_opencti_definition
      * and exports TLP levels it has no STIX encoding for as statements carrying those. */
-    if (str_ieq(str_member(md, "x_opencti_definition_type"), "tlp"))
-        tlp = max_tlp(tlp, level_of_name(str_member(md, "x_opencti_definition")));
-    const char *name = str_member(md, "name");
+    if (str_ieq(stix_json_str(md, "x_opencti_definition_type"), "tlp"))
+        tlp = max_tlp(tlp, level_of_name(stix_json_str(md, "x_opencti_definition")));
+    const char *name = stix_json_str(md, "name");
     if (name != NULL && strlen(name) > 4 && ieq_n(name, 4, "tlp:")) tlp = max_tlp(tlp, level_of_name(name));
     return tlp;
 }
@@ -187,7 +182,7 @@ static int two_upper(const char *s) {
 static int read_handling(json_object *h, stix_marking *m, char *reason, size_t len) {
     const char *E = "enlace handling extension";
     if (!json_object_is_type(h, json_type_object)) return fail(reason, len, "%s: not an object", E);
-    const char *et = str_member(h, "extension_type");
+    const char *et = stix_json_str(h, "extension_type");
     if (et == NULL || strcmp(et, "property-extension") != 0)
         return fail(reason, len, "%s: extension_type must be \"property-extension\"", E);
     json_object_object_foreach(h, key, val) {

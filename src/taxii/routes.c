@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "stix/id.h"
+#include "stix/json.h"
 #include "stix/json_check.h"
 #include "stix/marking.h"
 #include "stix/span.h"
@@ -815,19 +816,11 @@ static void status_detail(enlace_buf *b, const char *id, const char *version, co
     detail_json(b, id, version, message);
 }
 
-static const char *member_str(json_object *o, const char *name) {
-    json_object *v;
-    if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, name, &v) &&
-        json_object_is_type(v, json_type_string))
-        return json_object_get_string(v);
-    return NULL;
-}
-
 /* The version a status entry reports for an element we could not store: modified, else created,
  * else "" (T§4.3.1). */
 static const char *element_version(json_object *o) {
-    const char *v = member_str(o, "modified");
-    if (!v) v = member_str(o, "created");
+    const char *v = stix_json_str(o, "modified");
+    if (!v) v = stix_json_str(o, "created");
     return v ? v : "";
 }
 
@@ -1090,7 +1083,7 @@ static void handle_post(taxii_server *srv, store *s, taxii_request *req, reply *
             continue;
         }
         if (stix_validate(el, &meta[i], reason, sizeof reason) != 0) {
-            const char *id = member_str(el, "id");
+            const char *id = stix_json_str(el, "id");
             detail_json(&bad, id ? id : "", element_version(el), reason);
             continue;
         }
